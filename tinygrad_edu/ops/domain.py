@@ -1,0 +1,80 @@
+"""How an op declares valid test inputs (its domain), without importing hypothesis.
+
+Every primitive has a static method ``domain(pick) -> Sample``. ``pick`` is a
+`Picker`: a small vocabulary of random choices (shapes, values kept away from
+kinks, axes, ...). tinygrad_edu.testing implements it on top of hypothesis, so
+the generic tests can shrink failures, while the ops themselves stay free of
+test dependencies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+import numpy as np
+
+Shape = tuple[int, ...]
+
+
+class Picker(Protocol):
+    """The random choices an op's domain may make."""
+
+    def shape(self, min_dims: int = 0, max_dims: int = 3, max_side: int = 4) -> Shape:
+        """A shape; sides from 1 to max_side."""
+        ...
+
+    def broadcastable(self, shape: Shape) -> Shape:
+        """A shape that broadcasts with `shape` (fewer dims, size-1 axes, or scalar)."""
+        ...
+
+    def values(
+        self,
+        shape: Shape,
+        low: float = -2.0,
+        high: float = 2.0,
+        avoid: Sequence[float] = (),
+        gap: float = 0.05,
+    ) -> np.ndarray:
+        """float64 values in [low, high], at least `gap` away from each point in `avoid`."""
+        ...
+
+    def distinct(self, shape: Shape, low: float = -2.0, high: float = 2.0) -> np.ndarray:
+        """float64 values whose pairwise differences are large (no ties for max/min)."""
+        ...
+
+    def grid(self, shape: Shape, offset: float = 0.0, step: float = 0.5) -> np.ndarray:
+        """float64 values on the lattice offset + k * step in about [-2, 2]; two grids
+        with different offsets never produce equal values."""
+        ...
+
+    def integer(self, low: int, high: int) -> int:
+        """An int in [low, high]."""
+        ...
+
+    def boolean(self) -> bool: ...
+
+    def choice(self, options: Sequence[Any]) -> Any: ...
+
+    def permutation(self, n: int) -> tuple[int, ...]: ...
+
+    def axes(self, ndim: int) -> int | tuple[int, ...] | None:
+        """A valid `axis` argument for a tensor of `ndim` dims (None, int or tuple, maybe negative)."""
+        ...
+
+    def mask(self, shape: Shape) -> np.ndarray:
+        """A random boolean array."""
+        ...
+
+
+@dataclass
+class Sample:
+    """Inputs for one gradcheck: `call(*tensors)` must reach the op through its Tensor binding.
+
+    `inputs` become float64 tensors that require grad; `constants` are passed
+    after them unchanged (index arrays, masks, ...).
+    """
+
+    inputs: tuple[np.ndarray, ...]
+    call: Callable[..., Any]
+    constants: tuple[Any, ...] = field(default_factory=tuple)

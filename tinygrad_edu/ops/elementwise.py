@@ -1,0 +1,396 @@
+"""Elementwise primitives: arithmetic, exp/log family, activations, where, clip, cast.
+
+Binary ops broadcast like NumPy; their backward hands each gradient to
+`unbroadcast`, the one place broadcast gradients are summed back.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..engine import Function
+from .domain import Picker, Sample
+from .reduce import unbroadcast
+
+
+def _grad_for(ctx: Function, i: int, grad: Any) -> Any:
+    """`grad` reduced to input i's shape, or None when input i needs no gradient."""
+    if not ctx.needs_input_grad[i]:
+        return None
+    return unbroadcast(grad, ctx.parents[i].data.shape)
+
+
+# -- domains shared by the ops below ----------------------------------------
+
+
+def _unary_domain(
+    call: Callable, low: float = -2.0, high: float = 2.0, avoid: tuple = ()
+) -> Callable[[Picker], Sample]:
+    def domain(pick: Picker) -> Sample:
+        return Sample((pick.values(pick.shape(), low, high, avoid),), call)
+
+    return staticmethod(domain)
+
+
+def _binary_domain(
+    call: Callable,
+    scalar_calls: tuple[Callable, ...] = (),
+    low: float = -2.0,
+    high: float = 2.0,
+) -> Callable[[Picker], Sample]:
+    """Two broadcastable tensors, or (with scalar_calls) a tensor and a Python number."""
+
+    def domain(pick: Picker) -> Sample:
+        if scalar_calls and pick.integer(0, 3) == 0:
+            return Sample((pick.values(pick.shape(), low, high),), pick.choice(scalar_calls))
+        a = pick.shape()
+        b = pick.broadcastable(a)
+        if pick.boolean():
+            a, b = b, a
+        return Sample((pick.values(a, low, high), pick.values(b, low, high)), call)
+
+    return staticmethod(domain)
+
+
+# -- arithmetic --------------------------------------------------------------
+
+
+class Add(Function):
+    """d(x + y)/dx = 1, d(x + y)/dy = 1."""
+
+    def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x + y
+
+    def backward(ctx, grad: Any) -> tuple:
+        return _grad_for(ctx, 0, grad), _grad_for(ctx, 1, grad)
+
+    domain = _binary_domain(lambda x, y: x + y, (lambda x: x + 1.5, lambda x: 1.5 + x))
+
+
+class Sub(Function):
+    """d(x - y)/dx = 1, d(x - y)/dy = -1."""
+
+    def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x - y
+
+    def backward(ctx, grad: Any) -> tuple:
+        gy = _grad_for(ctx, 1, -grad) if ctx.needs_input_grad[1] else None
+        return _grad_for(ctx, 0, grad), gy
+
+    domain = _binary_domain(lambda x, y: x - y, (lambda x: x - 1.5, lambda x: 1.5 - x))
+
+
+class Mul(Function):
+    """d(x * y)/dx = y, d(x * y)/dy = x."""
+
+    def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    def backward(ctx, grad: Any) -> tuple:
+        x, y = ctx.saved_tensors
+        gx = _grad_for(ctx, 0, grad * y) if ctx.needs_input_grad[0] else None
+        gy = _grad_for(ctx, 1, grad * x) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+    domain = _binary_domain(lambda x, y: x * y, (lambda x: x * 1.5, lambda x: -1.5 * x))
+
+
+class Div(Function):
+    """d(x / y)/dx = 1 / y, d(x / y)/dy = -x / y**2."""
+
+    def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    def backward(ctx, grad: Any) -> tuple:
+        x, y = ctx.saved_tensors
+        gx = _grad_for(ctx, 0, grad / y) if ctx.needs_input_grad[0] else None
+        gy = _grad_for(ctx, 1, -grad * x / (y * y)) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        if pick.integer(0, 3) == 0:
+            # 1.5 / x needs x away from zero too
+            x = pick.values(pick.shape(), -2.0, 2.0, avoid=(0.0,), gap=0.5)
+            return Sample((x,), pick.choice((lambda x: 1.5 / x, lambda x: x / 1.5)))
+        a = pick.shape()
+        b = pick.broadcastable(a)
+        if pick.boolean():
+            a, b = b, a
+        return Sample(
+            (pick.values(a), pick.values(b, -2.0, 2.0, avoid=(0.0,), gap=0.5)),
+            lambda x, y: x / y,
+        )
+
+
+class Neg(Function):
+    """d(-x)/dx = -1."""
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        return -x
+
+    def backward(ctx, grad: Any) -> Any:
+        return -grad
+
+    domain = _unary_domain(lambda x: -x)
+
+
+class Pow(Function):
+    """d(x ** y)/dx = y * x ** (y - 1), d(x ** y)/dy = x ** y * log(x)."""
+
+    def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        out = np.power(x, y)
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    def backward(ctx, grad: Any) -> tuple:
+        x, y, out = ctx.saved_tensors
+        gx = _grad_for(ctx, 0, grad * y * x ** (y - 1)) if ctx.needs_input_grad[0] else None
+        gy = _grad_for(ctx, 1, grad * out * x.log()) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        kind = pick.integer(0, 3)
+        shape = pick.shape()
+        if kind == 0:  # x ** integer: any sign of x
+            exponent = pick.choice((2, 3, -1))
+            avoid = (0.0,) if exponent < 0 else ()
+            x = pick.values(shape, -2.0, 2.0, avoid=avoid, gap=0.3)
+            return Sample((x,), lambda x: x ** exponent)
+        if kind == 1:  # 2 ** x
+            return Sample((pick.values(shape),), lambda x: 2.0 ** x)
+        other = pick.broadcastable(shape)
+        if pick.boolean():
+            shape, other = other, shape
+        base = pick.values(shape, 0.5, 2.0)  # x ** y with tensor y needs x > 0 (log x)
+        return Sample((base, pick.values(other, -2.0, 2.0)), lambda x, y: x ** y)
+
+
+# -- exp / log family ----------------------------------------------------------
+
+
+class Exp(Function):
+    """d(exp x)/dx = exp x."""
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad: Any) -> Any:
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+    domain = _unary_domain(lambda x: x.exp())
+
+
+class Log(Function):
+    """d(log x)/dx = 1 / x. Like NumPy, log of a negative number is nan, not an error."""
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
+
+    def backward(ctx, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+    domain = _unary_domain(lambda x: x.log(), low=0.2, high=4.0)
+
+
+class Sqrt(Function):
+    """d(sqrt x)/dx = 1 / (2 sqrt x)."""
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad: Any) -> Any:
+        (out,) = ctx.saved_tensors
+        return grad / (out * 2.0)
+
+    domain = _unary_domain(lambda x: x.sqrt(), low=0.2, high=4.0)
+
+
+# -- piecewise and activations -----------------------------------------------
+
+
+class Abs(Function):
+    """d|x|/dx = sign(x) (0 at x = 0, as PyTorch)."""
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(np.sign(x))
+        return np.abs(x)
+
+    def backward(ctx, grad: Any) -> Any:
+        (sign,) = ctx.saved_tensors
+        return grad * sign
+
+    domain = _unary_domain(lambda x: x.abs(), avoid=(0.0,))
+
+
+class Relu(Function):
+    """d relu(x)/dx = 1 where x > 0, else 0."""
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        positive = x > 0
+        ctx.save_for_backward(positive)
+        return x * positive
+
+    def backward(ctx, grad: Any) -> Any:
+        (positive,) = ctx.saved_tensors
+        return grad * positive
+
+    domain = _unary_domain(lambda x: x.relu(), avoid=(0.0,))
+
+
+class Sigmoid(Function):
+    """d sigmoid(x)/dx = s * (1 - s) with s = sigmoid(x)."""
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        # exp of a non-positive number only, so large |x| cannot overflow
+        e = np.exp(-np.abs(x))
+        out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad: Any) -> Any:
+        (s,) = ctx.saved_tensors
+        return grad * s * (1.0 - s)
+
+    domain = _unary_domain(lambda x: x.sigmoid(), low=-4.0, high=4.0)
+
+
+class Tanh(Function):
+    """d tanh(x)/dx = 1 - tanh(x)**2."""
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    def backward(ctx, grad: Any) -> Any:
+        (t,) = ctx.saved_tensors
+        return grad * (1.0 - t * t)
+
+    domain = _unary_domain(lambda x: x.tanh())
+
+
+class _Pick(Function):
+    """Shared by Maximum and Minimum: the gradient goes to the chosen input;
+    on a tie each input gets half (as torch.maximum)."""
+
+    chooses_x = staticmethod(np.greater)
+    select = staticmethod(np.maximum)
+
+    def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        out = ctx.select(x, y)
+        share_x = ctx.chooses_x(x, y) + 0.5 * (x == y)
+        ctx.save_for_backward(share_x.astype(out.dtype, copy=False))
+        return out
+
+    def backward(ctx, grad: Any) -> tuple:
+        (share_x,) = ctx.saved_tensors
+        gx = _grad_for(ctx, 0, grad * share_x) if ctx.needs_input_grad[0] else None
+        gy = _grad_for(ctx, 1, grad * (1.0 - share_x)) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+    @staticmethod
+    def _pair(pick: Picker, call: Callable) -> Sample:
+        a = pick.shape()
+        b = pick.broadcastable(a)
+        if pick.boolean():
+            a, b = b, a
+        # two interleaved grids: x and y are never closer than 0.25, so never tied
+        return Sample((pick.grid(a, offset=0.0), pick.grid(b, offset=0.25)), call)
+
+
+class Maximum(_Pick):
+    """d max(x, y)/dx = 1 where x > y, 1/2 where x == y, else 0."""
+
+    chooses_x = staticmethod(np.greater)
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        return _Pick._pair(pick, lambda x, y: x.maximum(y))
+
+
+class Minimum(_Pick):
+    """d min(x, y)/dx = 1 where x < y, 1/2 where x == y, else 0."""
+
+    chooses_x = staticmethod(np.less)
+    select = staticmethod(np.minimum)
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        return _Pick._pair(pick, lambda x, y: x.minimum(y))
+
+
+class Where(Function):
+    """where(c, x, y): the gradient flows to x where c is true, to y elsewhere."""
+
+    def forward(ctx, condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.where(condition, x, y)
+
+    def backward(ctx, grad: Any) -> tuple:
+        condition = ctx.parents[0]
+        # where, not a multiply by the mask: an inf gradient must not become nan
+        gx = _grad_for(ctx, 1, grad.where(condition, 0.0)) if ctx.needs_input_grad[1] else None
+        gy = _grad_for(ctx, 2, grad.where(~condition, 0.0)) if ctx.needs_input_grad[2] else None
+        return None, gx, gy
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        a = pick.shape()
+        b = pick.broadcastable(a)
+        mask = pick.mask(pick.broadcastable(a))
+        return Sample(
+            (pick.values(a), pick.values(b)),
+            lambda x, y, condition: x.where(condition, y),
+            constants=(mask,),
+        )
+
+
+class Clip(Function):
+    """d clip(x, lo, hi)/dx = 1 where lo <= x <= hi, else 0 (as torch.clamp)."""
+
+    def forward(ctx, x: np.ndarray, low: float | None = None, high: float | None = None) -> np.ndarray:
+        inside = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
+        ctx.save_for_backward(inside)
+        return np.clip(x, low, high)
+
+    def backward(ctx, grad: Any) -> Any:
+        (inside,) = ctx.saved_tensors
+        return grad * inside
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        low, high = pick.choice(((-1.0, 1.0), (None, 0.5), (-0.5, None)))
+        bounds = tuple(b for b in (low, high) if b is not None)
+        x = pick.values(pick.shape(), -2.0, 2.0, avoid=bounds)
+        return Sample((x,), lambda x: x.clip(low, high))
+
+
+class Cast(Function):
+    """d cast(x)/dx = 1, in the input's dtype."""
+
+    def forward(ctx, x: np.ndarray, dtype: Any = None) -> np.ndarray:
+        return x.astype(dtype)
+
+    def backward(ctx, grad: Any) -> Any:
+        return grad.cast(ctx.parents[0].dtype)
+
+    # a round trip through extended precision keeps gradcheck's float64 accuracy
+    domain = _unary_domain(lambda x: x.cast(np.longdouble).cast(np.float64))

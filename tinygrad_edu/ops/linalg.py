@@ -1,0 +1,77 @@
+"""Matrix multiplication with NumPy's semantics: 1-D, 2-D and batched broadcasting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..engine import Function
+from .domain import Picker, Sample
+from .reduce import unbroadcast
+
+
+class MatMul(Function):
+    """d(x @ y)/dx = grad @ y^T, d(x @ y)/dy = x^T @ grad (batch axes summed back)."""
+
+    def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if x.ndim == 0 or y.ndim == 0:
+            raise ValueError(
+                f"matmul: both operands need at least 1 dimension, got shapes {x.shape} "
+                f"and {y.shape} (use * to multiply by a scalar)"
+            )
+        inner_x = x.shape[-1]
+        inner_y = y.shape[-2] if y.ndim >= 2 else y.shape[0]
+        if inner_x != inner_y:
+            raise ValueError(
+                f"matmul: shapes {x.shape} and {y.shape} are not aligned: the last axis "
+                f"of the first ({inner_x}) must equal the "
+                f"{'second-to-last' if y.ndim >= 2 else 'only'} axis of the second ({inner_y})"
+            )
+        try:
+            return np.asarray(np.matmul(x, y))
+        except ValueError as error:  # batch axes that do not broadcast
+            raise ValueError(
+                f"matmul: batch axes of shapes {x.shape} and {y.shape} cannot be "
+                f"broadcast together ({error})"
+            ) from None
+
+    def backward(ctx, grad: Any) -> tuple:
+        x, y = ctx.parents
+        # 1-D operands are matrices with a unit axis, as NumPy treats them
+        x2 = x.unsqueeze(0) if x.ndim == 1 else x
+        y2 = y.unsqueeze(-1) if y.ndim == 1 else y
+        if x.ndim == 1 and y.ndim == 1:
+            g2 = grad.reshape((1, 1))
+        elif x.ndim == 1:
+            g2 = grad.unsqueeze(-2)
+        elif y.ndim == 1:
+            g2 = grad.unsqueeze(-1)
+        else:
+            g2 = grad
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = unbroadcast(g2 @ y2.transpose(-1, -2), x2.shape).reshape(x.shape)
+        if ctx.needs_input_grad[1]:
+            gy = unbroadcast(x2.transpose(-1, -2) @ g2, y2.shape).reshape(y.shape)
+        return gx, gy
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        n, k, m = pick.integer(1, 3), pick.integer(1, 3), pick.integer(1, 3)
+        kind = pick.choice(("2d", "vec-mat", "mat-vec", "dot", "batched"))
+        if kind == "2d":
+            shapes = (n, k), (k, m)
+        elif kind == "vec-mat":
+            shapes = (k,), (k, m)
+        elif kind == "mat-vec":
+            shapes = (n, k), (k,)
+        elif kind == "dot":
+            shapes = (k,), (k,)
+        else:  # batch axes that broadcast against each other
+            batch = pick.shape(min_dims=1, max_dims=2, max_side=3)
+            other = pick.broadcastable(batch)
+            if pick.boolean():
+                batch, other = other, batch
+            shapes = batch + (n, k), other + (k, m)
+        return Sample(tuple(pick.values(s) for s in shapes), lambda x, y: x @ y)

@@ -1,0 +1,214 @@
+"""Movement primitives: they move numbers around without arithmetic.
+
+Each backward is another movement: reshape undoes reshape, permute undoes
+permute, expand's backward is a sum, indexing's backward scatters (and the
+scatter's backward is indexing), pad's backward slices, cat's backward splits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..engine import Function
+from .domain import Picker, Sample
+from .reduce import unbroadcast
+
+
+class Reshape(Function):
+    """d reshape(x)/dx: the gradient is reshaped back to x's shape."""
+
+    def forward(ctx, x: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ValueError(
+                f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
+                f"into shape {shape}"
+            ) from None
+
+    def backward(ctx, grad: Any) -> Any:
+        return grad.reshape(ctx.parents[0].shape)
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        shape = pick.shape(max_dims=4)
+        target = tuple(pick.permutation(len(shape)))
+        new_shape = tuple(shape[i] for i in target)  # same size, different layout
+        if new_shape == shape:  # the binding skips a reshape to the same shape
+            new_shape = shape + (1,)
+        if pick.boolean() and new_shape:
+            new_shape = (-1,) + new_shape[1:]
+        return Sample((pick.values(shape),), lambda x: x.reshape(new_shape))
+
+
+class Permute(Function):
+    """d permute(x, dims)/dx: the gradient is permuted by the inverse permutation."""
+
+    def forward(ctx, x: np.ndarray, dims: tuple[int, ...] = ()) -> np.ndarray:
+        if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+            raise ValueError(
+                f"permute: dims {dims} are not a permutation of the {x.ndim} axes "
+                f"of a tensor of shape {x.shape}"
+            )
+        return np.transpose(x, dims)
+
+    def backward(ctx, grad: Any) -> Any:
+        dims = [d % grad.ndim for d in ctx.params["dims"]]
+        return grad.permute(*np.argsort(dims).tolist())
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        shape = pick.shape(max_dims=4)
+        dims = pick.permutation(len(shape))
+        return Sample((pick.values(shape),), lambda x: x.permute(*dims))
+
+
+class Expand(Function):
+    """d expand(x)/dx: the gradients of all copies of an element are summed."""
+
+    def forward(ctx, x: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
+        try:
+            return np.broadcast_to(x, shape)
+        except ValueError:
+            raise ValueError(
+                f"expand: cannot expand shape {x.shape} to {shape}: each axis must "
+                "match or be 1, and new axes go in front"
+            ) from None
+
+    def backward(ctx, grad: Any) -> Any:
+        return unbroadcast(grad, ctx.parents[0].shape)
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        target = pick.shape(min_dims=1)
+        shape = pick.broadcastable(target)
+        full = np.broadcast_shapes(shape, target)
+        if full == shape:  # the binding skips an expand to the same shape
+            full = (2,) + full
+        return Sample((pick.values(shape),), lambda x: x.expand(full))
+
+
+def _is_advanced(index: Any) -> bool:
+    """True when the index holds an array (advanced indexing can repeat elements)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, np.ndarray) for p in parts)
+
+
+class GetItem(Function):
+    """d x[index]/dx: the gradient is scattered back to the indexed positions,
+    adding where an index repeats."""
+
+    def forward(ctx, x: np.ndarray, index: Any = None) -> np.ndarray:
+        try:
+            return np.asarray(x[index])
+        except IndexError as error:
+            raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
+
+    def backward(ctx, grad: Any) -> Any:
+        return grad.scatter_add_into(ctx.parents[0].shape, ctx.params["index"])
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        shape = pick.shape(min_dims=1)
+        index = _pick_index(pick, shape)
+        return Sample((pick.values(shape),), lambda x: x[index])
+
+
+class ScatterAdd(Function):
+    """zeros(shape) with x added at `index`: the adjoint of indexing, so
+    d scatter(x)/dx = indexing the gradient with the same index."""
+
+    def forward(ctx, x: np.ndarray, shape: tuple[int, ...] = (), index: Any = None) -> np.ndarray:
+        out = np.zeros(shape, dtype=x.dtype)
+        if _is_advanced(index):
+            np.add.at(out, index, x)  # repeated indices accumulate
+        else:
+            out[index] = x  # basic indexing never repeats an element
+        return out
+
+    def backward(ctx, grad: Any) -> Any:
+        return grad[ctx.params["index"]]
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        shape = pick.shape(min_dims=1)
+        index = _pick_index(pick, shape)
+        values_shape = np.zeros(shape)[index].shape
+        return Sample(
+            (pick.values(values_shape),), lambda v: v.scatter_add_into(shape, index)
+        )
+
+
+def _pick_index(pick: Picker, shape: tuple[int, ...]) -> Any:
+    """An index of every kind getitem supports, valid for `shape`."""
+    kind = pick.choice(("int", "slice", "none", "ellipsis", "array", "mask"))
+    first = shape[0]
+    if kind == "int":
+        return pick.integer(-first, first - 1)
+    if kind == "slice":
+        start = pick.integer(0, first - 1)
+        return (slice(start, None, pick.integer(1, 2)),) + (slice(None),) * (len(shape) - 1)
+    if kind == "none":
+        return (None, slice(None), None)
+    if kind == "ellipsis":
+        return (Ellipsis, pick.integer(0, shape[-1] - 1))
+    if kind == "array":  # repeats on purpose: their gradients must add up
+        count = pick.integer(1, 5)
+        return np.array([pick.integer(0, first - 1) for _ in range(count)])
+    return pick.mask(shape)
+
+
+class Pad(Function):
+    """d pad(x)/dx: the gradient of the padded tensor, sliced back to x's place."""
+
+    def forward(
+        ctx, x: np.ndarray, widths: tuple[tuple[int, int], ...] = (), value: float = 0.0
+    ) -> np.ndarray:
+        if len(widths) != x.ndim or any(b < 0 or a < 0 for b, a in widths):
+            raise ValueError(
+                f"pad: need one non-negative (before, after) pair per axis of a tensor "
+                f"of shape {x.shape}, got {widths}"
+            )
+        return np.pad(x, widths, constant_values=value)
+
+    def backward(ctx, grad: Any) -> Any:
+        widths = ctx.params["widths"]
+        return grad[tuple(slice(b, side - a) for (b, a), side in zip(widths, grad.shape))]
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        shape = pick.shape(min_dims=1)
+        widths = tuple((pick.integer(0, 2), pick.integer(0, 2)) for _ in shape)
+        return Sample((pick.values(shape),), lambda x: x.pad(widths, value=0.5))
+
+
+class Cat(Function):
+    """d cat(xs)/dx_i: the slice of the gradient where x_i was placed."""
+
+    def forward(ctx, *xs: np.ndarray, axis: int = 0) -> np.ndarray:
+        return np.concatenate(xs, axis=axis)
+
+    def backward(ctx, grad: Any) -> tuple:
+        axis = ctx.params["axis"] % grad.ndim
+        grads, start = [], 0
+        for needed, x in zip(ctx.needs_input_grad, ctx.parents):
+            stop = start + x.shape[axis]
+            index = (slice(None),) * axis + (slice(start, stop),)
+            grads.append(grad[index] if needed else None)
+            start = stop
+        return tuple(grads)
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        from_shape = pick.shape(min_dims=1)
+        axis = pick.integer(-len(from_shape), len(from_shape) - 1)
+        count = pick.integer(1, 3)
+        shapes = []
+        for _ in range(count):
+            shape = list(from_shape)
+            shape[axis] = pick.integer(1, 3)
+            shapes.append(tuple(shape))
+        inputs = tuple(pick.values(s) for s in shapes)
+        return Sample(inputs, lambda *xs: xs[0].cat(xs[1:], axis=axis))

@@ -1,0 +1,102 @@
+"""Reductions: sum, max, min over an axis (int, tuple or None), and `unbroadcast`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..engine import Function
+from .domain import Picker, Sample
+
+
+def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum `grad` back down to `shape`, undoing NumPy broadcasting.
+
+    The one place where broadcast inputs get their gradients reduced: a value
+    that was broadcast to many positions receives the sum of their gradients.
+    """
+    if grad.data.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, side in enumerate(shape) if side == 1 and grad.shape[extra + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    """`shape` with the reduced axes set to 1 (the keepdims shape)."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    axes = {a % len(shape) for a in axes} if shape else set()
+    return tuple(1 if i in axes else side for i, side in enumerate(shape))
+
+
+def _reduce_domain(pick: Picker, method: str) -> Sample:
+    shape = pick.shape(min_dims=0, max_dims=3)
+    axis = pick.axes(len(shape))
+    keepdims = pick.boolean()
+    # distinct values: max/min are only differentiable where there is no tie
+    values = pick.distinct(shape)
+    return Sample((values,), lambda x: getattr(x, method)(axis=axis, keepdims=keepdims))
+
+
+class Sum(Function):
+    """d(sum x)/dx_i = 1: the gradient is copied to every summed element."""
+
+    def forward(ctx, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        return np.asarray(x.sum(axis=axis, keepdims=keepdims))
+
+    def backward(ctx, grad: Any) -> Any:
+        (x,) = ctx.parents
+        kept = _kept_shape(x.shape, ctx.params["axis"])
+        return grad.reshape(kept).expand(x.shape)
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        return _reduce_domain(pick, "sum")
+
+
+class _Extremum(Function):
+    """Shared by Max and Min: d(max x)/dx_i = 1/k for the k elements equal to the
+    maximum, 0 elsewhere (ties share the gradient evenly, as torch.amax)."""
+
+    reduce_fn = staticmethod(np.max)
+
+    def forward(ctx, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+        kept = ctx.reduce_fn(x, axis=axis, keepdims=True)
+        winners = x == kept
+        ctx.save_for_backward(winners / winners.sum(axis=axis, keepdims=True))
+        if keepdims:
+            return kept
+        return np.squeeze(kept, axis=tuple(range(x.ndim)) if axis is None else axis)
+
+    def backward(ctx, grad: Any) -> Any:
+        (x,) = ctx.parents
+        (share,) = ctx.saved_tensors
+        kept = _kept_shape(x.shape, ctx.params["axis"])
+        return grad.reshape(kept).expand(x.shape) * share
+
+
+class Max(_Extremum):
+    """d(max x)/dx_i = 1/k where x_i is one of k tied maxima, else 0."""
+
+    reduce_fn = staticmethod(np.max)
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        return _reduce_domain(pick, "max")
+
+
+class Min(_Extremum):
+    """d(min x)/dx_i = 1/k where x_i is one of k tied minima, else 0."""
+
+    reduce_fn = staticmethod(np.min)
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        return _reduce_domain(pick, "min")

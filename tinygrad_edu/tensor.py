@@ -1,0 +1,567 @@
+"""The Tensor: a NumPy array plus what backward needs to know about it.
+
+Methods fall into three groups: storage and introspection, thin bindings that
+call one primitive from ops/, and composites (mean, softmax, ...) written from
+those bindings, which need no backward code of their own.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from . import engine
+from .ops.elementwise import (
+    Abs, Add, Cast, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu,
+    Sigmoid, Sqrt, Sub, Tanh, Where,
+)
+from .ops.linalg import MatMul
+from .ops.movement import Cat, Expand, GetItem, Pad, Permute, Reshape, ScatterAdd
+from .ops.reduce import Max, Min, Sum
+
+Axis = int | Sequence[int] | None
+
+
+def _to_array(data: Any, dtype: Any) -> np.ndarray:
+    """A fresh array for Tensor(data): Python floats become float32, arrays keep their dtype."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=np.dtype(dtype))
+    from_numpy = isinstance(data, (np.ndarray, np.generic))
+    array = np.array(data)
+    if array.dtype == np.float64 and not from_numpy:
+        array = array.astype(np.float32)  # Python numbers: float32 by default, as PyTorch
+    if array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"Tensor: cannot make a tensor from {type(data).__name__} data of dtype "
+            f"{array.dtype}; expected numbers (bool, int or float)"
+        )
+    return array
+
+
+def _axis(axis: Axis, dim: Axis) -> Any:
+    """Normalize PyTorch's `dim` alias and lists to the hashable form NumPy takes."""
+    if dim is not None:
+        axis = dim
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    return axis
+
+
+def _shape_args(shape: tuple) -> tuple[int, ...]:
+    """reshape(2, 3) and reshape((2, 3)) both mean (2, 3)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _index(index: Any) -> Any:
+    """Tensors and lists inside an index become NumPy arrays."""
+    if isinstance(index, tuple):
+        return tuple(_index(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it for backward."""
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __array_priority__ = 1000  # ndarray + Tensor calls Tensor.__radd__, not NumPy's
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data = _to_array(data, dtype)
+        self.grad: Tensor | None = None
+        self._ctx: engine.Function | None = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _wrap(data: Any, ctx: engine.Function | None = None) -> Tensor:
+        """A Tensor around `data` without copying (the engine's constructor)."""
+        t = Tensor.__new__(Tensor)
+        t.data = data if type(data) is np.ndarray else np.asarray(data)  # NumPy scalars too
+        t.grad = None
+        t._ctx = ctx
+        t.requires_grad = ctx is not None
+        t._retains_grad = False
+        return t
+
+    # -- introspection -----------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (their .grad is kept)."""
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> engine.Function | None:
+        """The op that produced this tensor (None for leaves)."""
+        return self._ctx
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied: detach semantics, as PyTorch)."""
+        return self.data
+
+    def item(self) -> float | int | bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"item: only a one-element tensor can be converted to a Python number, "
+                f"this one has shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"bool value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    __hash__ = object.__hash__  # == is elementwise, so hash by identity as PyTorch
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{type(self._ctx).__name__}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # -- autograd ------------------------------------------------------------
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Accumulate the gradient of this tensor into the .grad of every leaf."""
+        engine.backward(self, gradient, retain_graph, create_graph)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self._ctx is not None and not requires_grad:
+            raise RuntimeError(
+                "requires_grad_: only leaf tensors can change requires_grad; "
+                "use .detach() to get a tensor that does not require grad"
+            )
+        if requires_grad and self.dtype.kind != "f":
+            raise TypeError(
+                f"requires_grad_: only floating point tensors can require gradients, "
+                f"this one has dtype {self.dtype}"
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep .grad on this non-leaf tensor after backward (leaves always keep it)."""
+        self._retains_grad = self._ctx is not None
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares memory)."""
+        return Tensor._wrap(self.data)
+
+    # -- conversions -------------------------------------------------------
+    def _operand(self, other: Any) -> Tensor:
+        """Turn a Python number or array into a Tensor; numbers take our dtype so
+        that `x * 2.0` stays float32."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (bool, int, float)):
+            if self.data.dtype.kind == "f":
+                return Tensor._wrap(np.array(other, dtype=self.data.dtype))
+            if isinstance(other, float):
+                return Tensor._wrap(np.array(other, dtype=np.float32))
+        return Tensor._wrap(np.asarray(other))
+
+    def cast(self, dtype: Any) -> Tensor:
+        """This tensor in another dtype; differentiable between float dtypes."""
+        dtype = np.dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        if dtype.kind != "f" or self.dtype.kind != "f":  # ints and bools carry no gradient
+            return Tensor._wrap(self.data.astype(dtype))
+        return Cast.apply(self, dtype=dtype)
+
+    def double(self) -> Tensor:
+        return self.cast(np.float64)
+
+    def float(self) -> Tensor:
+        return self.cast(np.float32)
+
+    def long(self) -> Tensor:
+        return self.cast(np.int64)
+
+    # -- elementwise bindings ---------------------------------------------------
+    def add(self, other: Any) -> Tensor:
+        return Add.apply(self, self._operand(other))
+
+    def sub(self, other: Any) -> Tensor:
+        return Sub.apply(self, self._operand(other))
+
+    def mul(self, other: Any) -> Tensor:
+        return Mul.apply(self, self._operand(other))
+
+    def div(self, other: Any) -> Tensor:
+        return Div.apply(self, self._operand(other))
+
+    def pow(self, exponent: Any) -> Tensor:
+        return Pow.apply(self, self._operand(exponent))
+
+    def neg(self) -> Tensor:
+        return Neg.apply(self)
+
+    def exp(self) -> Tensor:
+        return Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        return Abs.apply(self)
+
+    def relu(self) -> Tensor:
+        return Relu.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return Sigmoid.apply(self)
+
+    def tanh(self) -> Tensor:
+        return Tanh.apply(self)
+
+    def maximum(self, other: Any) -> Tensor:
+        return Maximum.apply(self, self._operand(other))
+
+    def minimum(self, other: Any) -> Tensor:
+        return Minimum.apply(self, self._operand(other))
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """Elements of self where `condition` is true, else of `other` (as torch.Tensor.where)."""
+        condition = condition if isinstance(condition, Tensor) else Tensor._wrap(np.asarray(condition))
+        if condition.dtype != np.bool_:
+            condition = Tensor._wrap(condition.data.astype(bool))
+        return Where.apply(condition, self, self._operand(other))
+
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+        if min is None and max is None:
+            raise ValueError("clip: give at least one of min and max")
+        return Clip.apply(self, low=min, high=max)
+
+    clamp = clip
+
+    __add__ = add
+    __sub__ = sub
+    __mul__ = mul
+    __truediv__ = div
+    __pow__ = pow
+    __neg__ = neg
+
+    def __radd__(self, other: Any) -> Tensor:
+        return Add.apply(self._operand(other), self)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return Sub.apply(self._operand(other), self)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return Mul.apply(self._operand(other), self)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return Div.apply(self._operand(other), self)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return Pow.apply(self._operand(other), self)
+
+    # -- comparisons (no gradient: the result is a bool tensor) ------------------
+    def _compare(self, other: Any, fn: np.ufunc) -> Tensor:
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor._wrap(fn(self.data, other))
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    def __invert__(self) -> Tensor:
+        if self.dtype != np.bool_:
+            raise TypeError(f"~ (logical not) needs a bool tensor, got dtype {self.dtype}")
+        return Tensor._wrap(~self.data)
+
+    lt, le, gt, ge, eq, ne = __lt__, __le__, __gt__, __ge__, __eq__, __ne__
+
+    def any(self) -> Tensor:
+        return Tensor._wrap(np.any(self.data))
+
+    def all(self) -> Tensor:
+        return Tensor._wrap(np.all(self.data))
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+               keepdim: bool | None = None) -> Tensor:
+        """Index of the largest element (no gradient)."""
+        axis = _axis(axis, dim)
+        keep = keepdims if keepdim is None else keepdim
+        return Tensor._wrap(np.argmax(self.data, axis=axis, keepdims=keep).astype(np.int64))
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
+               keepdim: bool | None = None) -> Tensor:
+        """Index of the smallest element (no gradient)."""
+        axis = _axis(axis, dim)
+        keep = keepdims if keepdim is None else keepdim
+        return Tensor._wrap(np.argmin(self.data, axis=axis, keepdims=keep).astype(np.int64))
+
+    # -- reductions ---------------------------------------------------------------
+    def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+            keepdim: bool | None = None) -> Tensor:
+        keep = keepdims if keepdim is None else keepdim
+        return Sum.apply(self, axis=_axis(axis, dim), keepdims=bool(keep))
+
+    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+            keepdim: bool | None = None) -> Tensor:
+        """Largest values (as torch.amax: ties share the gradient evenly)."""
+        keep = keepdims if keepdim is None else keepdim
+        return Max.apply(self, axis=_axis(axis, dim), keepdims=bool(keep))
+
+    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+            keepdim: bool | None = None) -> Tensor:
+        """Smallest values (as torch.amin: ties share the gradient evenly)."""
+        keep = keepdims if keepdim is None else keepdim
+        return Min.apply(self, axis=_axis(axis, dim), keepdims=bool(keep))
+
+    amax, amin = max, min
+
+    # -- movement -------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        shape = _shape_args(shape)
+        if shape == self.shape:
+            return self
+        return Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def permute(self, *dims: Any) -> Tensor:
+        return Permute.apply(self, dims=_shape_args(dims))
+
+    def expand(self, *shape: Any) -> Tensor:
+        """Broadcast to `shape` without copying; -1 keeps an axis as it is."""
+        shape = _shape_args(shape)
+        offset = len(shape) - self.ndim
+        shape = tuple(
+            self.shape[i - offset] if s == -1 and i >= offset else s for i, s in enumerate(shape)
+        )
+        if shape == self.shape:
+            return self
+        return Expand.apply(self, shape=shape)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return GetItem.apply(self, index=_index(index))
+
+    def scatter_add_into(self, shape: Sequence[int], index: Any) -> Tensor:
+        """A zero tensor of `shape` with this tensor added at `index` (indexing's adjoint)."""
+        return ScatterAdd.apply(self, shape=tuple(shape), index=_index(index))
+
+    def pad(self, widths: Sequence[Sequence[int]], value: float = 0.0) -> Tensor:
+        """Constant padding with one (before, after) pair per axis, as numpy.pad."""
+        widths = tuple((int(b), int(a)) for b, a in widths)
+        return Pad.apply(self, widths=widths, value=value)
+
+    def cat(self, others: Sequence[Tensor], axis: int = 0) -> Tensor:
+        """This tensor followed by `others` along `axis`."""
+        return Cat.apply(self, *others, axis=axis)
+
+    def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
+        dims = list(range(self.ndim))
+        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+        return self.permute(*dims)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 (PyTorch's name)
+        """All axes reversed (the matrix transpose for 2-D)."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
+        """Drop size-1 axes (all of them, or the given ones that have size 1)."""
+        axis = _axis(axis, dim)
+        if axis is None:
+            drop = {i for i, s in enumerate(self.shape) if s == 1}
+        else:
+            axes = axis if isinstance(axis, tuple) else (axis,)
+            drop = {a % self.ndim for a in axes if self.shape[a] == 1}
+        return self.reshape(tuple(s for i, s in enumerate(self.shape) if i not in drop))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        """Insert a size-1 axis at `dim` (negative counts from the end of the new shape)."""
+        if not -self.ndim - 1 <= dim <= self.ndim:
+            raise IndexError(
+                f"unsqueeze: dim {dim} is out of range for a tensor with {self.ndim} dims "
+                f"(valid: {-self.ndim - 1} to {self.ndim})"
+            )
+        dim = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        merged = math.prod(self.shape[start:end + 1])
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
+
+    # -- linear algebra ---------------------------------------------------------
+    def matmul(self, other: Any) -> Tensor:
+        return MatMul.apply(self, self._operand(other))
+
+    __matmul__ = matmul
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return MatMul.apply(self._operand(other), self)
+
+    # -- composites: built from the bindings above, no backward of their own -----
+    def _reduced_count(self, axis: Any) -> int:
+        if axis is None:
+            return self.data.size
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        return math.prod(self.shape[a] for a in axes)
+
+    def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+             keepdim: bool | None = None) -> Tensor:
+        axis = _axis(axis, dim)
+        keep = keepdims if keepdim is None else keepdim
+        return self.sum(axis, keep) / self._reduced_count(axis)
+
+    def var(self, axis: Axis = None, keepdims: bool = False, correction: int = 1, *,
+            dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        """Variance with Bessel's correction by default (correction=1), as torch.var."""
+        axis = _axis(axis, dim)
+        keep = keepdims if keepdim is None else keepdim
+        centered = self - self.mean(axis, keepdims=True)
+        count = self._reduced_count(axis) - correction
+        return (centered * centered).sum(axis, keep) / count
+
+    def std(self, axis: Axis = None, keepdims: bool = False, correction: int = 1, *,
+            dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        return self.var(axis, keepdims, correction, dim=dim, keepdim=keepdim).sqrt()
+
+    def _stable_shift(self, axis: int) -> Tensor:
+        """The max along `axis` as a constant; subtracting it keeps exp() from
+        overflowing and leaves softmax/logsumexp unchanged."""
+        peak = self.data.max(axis=axis, keepdims=True)
+        return Tensor._wrap(np.where(np.isfinite(peak), peak, 0))
+
+    def logsumexp(self, axis: int = -1, keepdims: bool = False, *, dim: int | None = None,
+                  keepdim: bool | None = None) -> Tensor:
+        """log(sum(exp(x))) along `axis`, computed stably at any magnitude."""
+        axis = _axis(axis, dim)
+        keep = keepdims if keepdim is None else keepdim
+        shift = self._stable_shift(axis)
+        out = (self - shift).exp().sum(axis, keepdims=True).log() + shift
+        return out if keep else out.squeeze(axis)
+
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        axis = _axis(axis, dim)
+        e = (self - self._stable_shift(axis)).exp()
+        return e / e.sum(axis, keepdims=True)
+
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        axis = _axis(axis, dim)
+        return self - self.logsumexp(axis, keepdims=True)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        return self.where(self > 0, self * negative_slope)
+
+    def square(self) -> Tensor:
+        return self * self
+
+
+# -- functions that take several tensors -------------------------------------------
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors along an existing axis."""
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    return tensors[0].cat(tensors[1:], axis=dim if axis is None else axis)
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors along a new axis (each gets a size-1 axis, then cat)."""
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    dim = dim if axis is None else axis
+    shapes = {t.shape for t in tensors}
+    if len(shapes) != 1:
+        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+    return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """Elements of x where condition is true, else of y."""
+    if not isinstance(x, Tensor):
+        x = y._operand(x) if isinstance(y, Tensor) else Tensor(x)
+    return x.where(condition, y)
+
+
+def maximum(x: Tensor, y: Any) -> Tensor:
+    return x.maximum(y)
+
+
+def minimum(x: Tensor, y: Any) -> Tensor:
+    return x.minimum(y)
