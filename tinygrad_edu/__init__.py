@@ -4,7 +4,16 @@ from numpy import bool_ as bool  # noqa: A004 (dtype names as in PyTorch)
 from numpy import float32, float64, int32, int64
 
 from .creation import (
-    arange, eye, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like,
+    arange,
+    eye,
+    full,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
 )
 from .engine import enable_grad, grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -13,11 +22,22 @@ from .tensor import Tensor, cat, maximum, minimum, stack, where
 
 __version__ = "0.1.0"
 
+_SUBPACKAGES = ("nn", "optim", "data", "viz")
+
+
+def __getattr__(name: str):  # PEP 562: `tinygrad_edu.nn` without importing it up front
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "Tensor", "tensor", "zeros", "ones", "full", "arange", "eye", "rand", "randn",
     "zeros_like", "ones_like", "cat", "stack", "where", "maximum", "minimum",
     "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
     "GradcheckError", "manual_seed", "initial_seed",
     "float32", "float64", "int32", "int64", "bool",
-    "__version__",
+    "nn", "optim", "data", "viz", "__version__",
 ]

@@ -13,7 +13,8 @@ which always makes a plain Tensor (never a subclass such as nn.Parameter).
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, ClassVar, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -111,14 +112,16 @@ class Function:
 
     @property
     def saved_tensors(self) -> tuple:
-        saved = self._saved
-        if saved is None:
+        self.check_not_freed()
+        return tuple([self._as_tensor(array) for array in self._saved])
+
+    def check_not_freed(self) -> None:
+        if self._saved is None:
             raise GraphFreedError(
                 f"{self.name}: trying to backward through the graph a second "
                 "time, but its saved arrays were freed after the first backward. "
                 "Pass retain_graph=True to the first backward() if you need to call it twice."
             )
-        return tuple([self._as_tensor(array) for array in saved])
 
     def _as_tensor(self, array: Any) -> Any:
         if array is self.output.data:
@@ -270,7 +273,7 @@ def run_backward(
             if ctx is None:
                 continue
             if ctx._saved is None:
-                ctx.saved_tensors  # raises the clear "freed graph" error
+                ctx.check_not_freed()
             ctx.output = node
             input_grads = ctx.backward(grad)
             ctx.output = None

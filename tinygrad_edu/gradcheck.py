@@ -12,8 +12,9 @@ f (about 1e-7 * |f|) divided by eps swamps the derivative.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -8,14 +8,31 @@ those bindings, which need no backward code of their own.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import engine
 from .ops.elementwise import (
-    Abs, Add, Cast, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu,
-    Sigmoid, Sqrt, Sub, Tanh, Where,
+    Abs,
+    Add,
+    Cast,
+    Clip,
+    Div,
+    Exp,
+    Log,
+    Maximum,
+    Minimum,
+    Mul,
+    Neg,
+    Pow,
+    Relu,
+    Sigmoid,
+    Sqrt,
+    Sub,
+    Tanh,
+    Where,
 )
 from .ops.linalg import MatMul
 from .ops.movement import Cat, Expand, GetItem, Pad, Permute, Reshape, ScatterAdd
@@ -285,7 +302,8 @@ class Tensor:
 
     def where(self, condition: Any, other: Any) -> Tensor:
         """Elements of self where `condition` is true, else of `other` (as torch.Tensor.where)."""
-        condition = condition if isinstance(condition, Tensor) else Tensor._wrap(np.asarray(condition))
+        if not isinstance(condition, Tensor):
+            condition = Tensor._wrap(np.asarray(condition))
         if condition.dtype != np.bool_:
             condition = Tensor._wrap(condition.data.astype(bool))
         return Where.apply(condition, self, self._operand(other))

@@ -7,7 +7,8 @@ so `op_samples(op)` draws valid inputs for any registered op.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st

@@ -9,8 +9,9 @@ test dependencies.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class Picker(Protocol):
     def permutation(self, n: int) -> tuple[int, ...]: ...
 
     def axes(self, ndim: int) -> int | tuple[int, ...] | None:
-        """A valid `axis` argument for a tensor of `ndim` dims (None, int or tuple, maybe negative)."""
+        """A valid `axis` for `ndim` dims: None, an int or a tuple, maybe negative."""
         ...
 
     def mask(self, shape: Shape) -> np.ndarray:

@@ -6,7 +6,8 @@ Binary ops broadcast like NumPy; their backward hands each gradient to
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -362,7 +363,9 @@ class Where(Function):
 class Clip(Function):
     """d clip(x, lo, hi)/dx = 1 where lo <= x <= hi, else 0 (as torch.clamp)."""
 
-    def forward(ctx, x: np.ndarray, low: float | None = None, high: float | None = None) -> np.ndarray:
+    def forward(
+        ctx, x: np.ndarray, low: float | None = None, high: float | None = None
+    ) -> np.ndarray:
         inside = np.ones(x.shape, dtype=bool)
         if low is not None:
             inside &= x >= low
