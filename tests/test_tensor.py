@@ -261,6 +261,14 @@ def test_logsumexp_of_all_minus_infinity_rows():
     np.testing.assert_allclose(out.data[1], np.log(2.0))
 
 
+def test_std_of_constant_input_has_zero_gradient_not_nan():
+    x = Tensor(np.full(4, 2.0), requires_grad=True)
+    s = x.std()
+    s.backward()
+    assert s.item() == 0.0
+    np.testing.assert_array_equal(x.grad.data, np.zeros(4))
+
+
 def test_leaky_relu_matches_pytorch_rule():
     x = Tensor(np.array([-2.0, 0.0, 3.0]), requires_grad=True)
     y = x.leaky_relu(0.1)

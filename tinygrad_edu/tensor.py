@@ -516,7 +516,11 @@ class Tensor:
 
     def std(self, axis: Axis = None, keepdims: bool = False, correction: int = 1, *,
             dim: Axis = None, keepdim: bool | None = None) -> Tensor:
-        return self.var(axis, keepdims, correction, dim=dim, keepdim=keepdim).sqrt()
+        variance = self.var(axis, keepdims, correction, dim=dim, keepdim=keepdim)
+        # sqrt has an infinite slope at 0: where all values are equal, use the
+        # subgradient 0 (as PyTorch) instead of letting inf * 0 become nan
+        spread = variance > 0
+        return variance.where(spread, 1.0).sqrt().where(spread, 0.0)
 
     def _stable_shift(self, axis: int) -> Tensor:
         """The max along `axis` as a constant; subtracting it keeps exp() from
