@@ -112,8 +112,21 @@ class Function:
 
     @property
     def saved_tensors(self) -> tuple:
-        self.check_not_freed()
-        return tuple([self._as_tensor(array) for array in self._saved])
+        if self._saved is None:
+            self.check_not_freed()
+        output, parents = self.output, self.parents
+        tensors = []
+        for array in self._saved:
+            if array is output.data:
+                tensors.append(output)
+                continue
+            for parent in parents:
+                if array is parent.data:
+                    tensors.append(parent)
+                    break
+            else:
+                tensors.append(output._wrap(array))
+        return tuple(tensors)
 
     def check_not_freed(self) -> None:
         if self._saved is None:
@@ -122,14 +135,6 @@ class Function:
                 "time, but its saved arrays were freed after the first backward. "
                 "Pass retain_graph=True to the first backward() if you need to call it twice."
             )
-
-    def _as_tensor(self, array: Any) -> Any:
-        if array is self.output.data:
-            return self.output
-        for parent in self.parents:
-            if array is parent.data:
-                return parent
-        return self.output._wrap(array)
 
     # -- the two halves every primitive writes ------------------------------
     def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
@@ -151,7 +156,10 @@ class Function:
         ctx._saved = ()
         ctx.params = params
         try:
-            out_data = ctx.forward(*[t.data for t in inputs], **params)
+            if len(inputs) == 2:  # the common case, without building a list
+                out_data = ctx.forward(inputs[0].data, inputs[1].data, **params)
+            else:
+                out_data = ctx.forward(*[t.data for t in inputs], **params)
         except (ValueError, IndexError) as error:
             raise _shape_error(ctx.name, inputs, error) from None
         if type(out_data) is not np.ndarray:

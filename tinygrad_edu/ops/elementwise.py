@@ -20,7 +20,8 @@ def _grad_for(ctx: Function, i: int, grad: Any) -> Any:
     """`grad` reduced to input i's shape, or None when input i needs no gradient."""
     if not ctx.needs_input_grad[i]:
         return None
-    return unbroadcast(grad, ctx.parents[i].data.shape)
+    shape = ctx.parents[i].data.shape
+    return grad if grad.data.shape == shape else unbroadcast(grad, shape)
 
 
 # -- domains shared by the ops below ----------------------------------------
