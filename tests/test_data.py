@@ -23,6 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from mnist_5k import MNIST_5K, needs_5k
 
 from tinygrad_edu.data import (
     MNIST,
@@ -42,8 +43,6 @@ from tinygrad_edu.data import (
 from tinygrad_edu.rng import manual_seed
 from tinygrad_edu.tensor import Tensor
 
-REPO = Path(__file__).resolve().parents[1]
-MNIST_5K = Path(os.environ.get("TINYGRAD_EDU_MNIST_5K") or REPO.parent / "shared/data/mnist-5k")
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
@@ -176,10 +175,6 @@ def test_read_idx_errors_name_file_and_problem(tmp_path, content, message):
 
 # ------------------------------------------------------ real MNIST-5k ----
 
-needs_5k = pytest.mark.skipif(
-    not (MNIST_5K / "train-images-idx3-ubyte.gz").is_file(),
-    reason=f"MNIST-5k not found at {MNIST_5K} (set TINYGRAD_EDU_MNIST_5K)",
-)
 
 
 @needs_5k

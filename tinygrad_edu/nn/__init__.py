@@ -1,6 +1,7 @@
 """Neural network building blocks: Module, Parameter, layers, losses, init, save/load."""
 
 from . import functional, init
+from .conv import AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d
 from .layers import (
     BatchNorm1d,
     BCEWithLogitsLoss,
@@ -24,6 +25,7 @@ from .serialization import load, save
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
     "Linear", "Identity", "Flatten", "Dropout", "BatchNorm1d",
+    "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
     "functional", "init", "save", "load",

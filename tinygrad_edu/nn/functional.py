@@ -361,3 +361,8 @@ def _update_running(running: Tensor, batch_value: np.ndarray, momentum: float) -
     data = running.data
     data *= 1.0 - momentum
     data += (momentum * batch_value).astype(data.dtype)
+
+
+# convolution and pooling live in conv.py (they need the window primitives); re-exported
+# here so F.conv2d etc. work as in PyTorch
+from .conv import avg_pool2d, conv2d, fold, max_pool2d, unfold  # noqa: E402, F401

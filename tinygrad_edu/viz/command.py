@@ -17,10 +17,6 @@ from .graph import DEFAULT_MAX_NODES, FORMATS, GraphTooLargeError, GraphvizNotFo
 MODELS = ("neuron", "mlp", "cnn")
 
 
-class ExampleUnavailableError(RuntimeError):
-    """The example needs layers this installation does not have yet."""
-
-
 def neuron() -> tuple[Any, dict[str, Any]]:
     """A micrograd-style neuron o = tanh(x1*w1 + x2*w2 + b), after backward.
 
@@ -61,20 +57,13 @@ def mlp(batch: int = 32) -> tuple[Any, list]:
 
 
 def cnn(batch: int = 8) -> tuple[Any, list]:
-    """A small MNIST CNN (conv 8x3x3, relu, 2x2 max pool, linear) with cross-entropy."""
-    from .. import nn
+    """The small MNIST CNN of the benchmark (models.small_cnn: two conv-relu-maxpool
+    blocks, then a linear layer) with cross-entropy, after backward."""
+    from .. import models
     from ..nn import functional as F  # noqa: N812
 
-    needed = ("Conv2d", "MaxPool2d", "Flatten", "Linear", "ReLU")
-    missing = [name for name in needed if not hasattr(nn, name)]
-    if missing:
-        raise ExampleUnavailableError(
-            f"the CNN example needs the conv layers (tinygrad_edu.nn.{', nn.'.join(missing)}), "
-            "which this version of tinygrad_edu does not have yet; try --model mlp or neuron"
-        )
     x, y = _mnist_batch(batch, image=True)
-    model = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                          nn.Linear(8 * 13 * 13, 10))
+    model = models.small_cnn()
     loss = F.cross_entropy(model(x), y)
     loss.backward()
     return loss, [model, {"images": x, "loss": loss}]
@@ -118,11 +107,7 @@ def run_graph(args: argparse.Namespace) -> int:
         print(f"tinygrad-edu graph: cannot tell the format of {str(out)!r} from its extension; "
               f"use one of {', '.join([*FORMATS, '.html'])}", file=sys.stderr)
         return 2
-    try:
-        root, names = example(args.model)
-    except ExampleUnavailableError as error:
-        print(f"tinygrad-edu graph: {error}", file=sys.stderr)
-        return 2
+    root, names = example(args.model)
     rankdir = args.rankdir or ("LR" if args.model == "neuron" else "TB")
     values = not args.no_values and "auto"
     try:

@@ -1,0 +1,272 @@
+"""One training epoch of a 784-128-10 MLP on Fashion-MNIST: tinygrad_edu vs hand-written NumPy.
+
+Both variants train the same network (Linear-ReLU-Linear, cross-entropy, SGD with
+momentum 0.9, lr 0.05, batch 128, float32) from the same initial weights on the same
+batches in the same order, in this process; each batch is gathered by the dataset's
+`get_batch` (what DataLoader calls), and each variant also counts its correct
+predictions, so both do the same work. After the first epoch the two sets of weights
+must agree (the hand-written gradients check the framework's). Epochs alternate
+between the variants and the median is reported, which tames a noisy machine.
+
+Rows:
+  numpy (by hand)    forward, backward and the momentum update written out in NumPy
+  tinygrad_edu       models.mlp + nn.functional.cross_entropy + optim.SGD, the loop a
+                     user writes (zero_grad, backward, step)
+  train_epoch        tinygrad_edu.train.train_epoch on a shuffled DataLoader (progress
+                     bar off): the loop `tinygrad-edu train` runs
+
+Peak memory (--memory, on by default): each variant runs one epoch in a fresh
+subprocess, which reports its peak resident set size (getrusage ru_maxrss: the whole
+process, Python, NumPy and the data set included) and the tracemalloc peak of the
+epoch alone (NumPy reports its array buffers to tracemalloc, so this is the memory the
+training loop itself allocates on top of what was there before the epoch).
+
+    python benchmarks/bench_mlp.py [--repeats 5] [--threads 1] [--data DIR] [--no-memory]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
+
+import tinygrad_edu as tg  # noqa: E402
+from tinygrad_edu import models, optim  # noqa: E402
+from tinygrad_edu.data import DataLoader, FashionMNIST  # noqa: E402
+from tinygrad_edu.nn import functional as F  # noqa: E402, N812
+from tinygrad_edu.train import train_epoch  # noqa: E402
+
+HIDDEN, CLASSES, BATCH, LR, MOMENTUM = 128, 10, 128, 0.05, 0.9
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def initial_weights(seed: int = 0) -> dict[str, np.ndarray]:
+    """PyTorch's default Linear init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), float32."""
+    rng = np.random.default_rng(seed)
+
+    def uniform(shape: tuple[int, ...], fan_in: int) -> np.ndarray:
+        bound = 1 / np.sqrt(fan_in)
+        return rng.uniform(-bound, bound, shape).astype(np.float32)
+
+    return {"1.weight": uniform((HIDDEN, 784), 784), "1.bias": uniform((HIDDEN,), 784),
+            "3.weight": uniform((CLASSES, HIDDEN), HIDDEN),
+            "3.bias": uniform((CLASSES,), HIDDEN)}
+
+
+def batch_order(n: int, seed: int = 1) -> list[np.ndarray]:
+    order = np.random.default_rng(seed).permutation(n)
+    return [order[i:i + BATCH] for i in range(0, n, BATCH)]
+
+
+class NumpyMLP:
+    """The same network trained by hand: forward keeps what backward needs."""
+
+    def __init__(self, weights: dict[str, np.ndarray]) -> None:
+        self.w1, self.b1 = weights["1.weight"].copy(), weights["1.bias"].copy()
+        self.w2, self.b2 = weights["3.weight"].copy(), weights["3.bias"].copy()
+        self.params = [self.w1, self.b1, self.w2, self.b2]
+        self.buffers: list[np.ndarray | None] = [None] * 4
+
+    def epoch(self, dataset: object, batches: list[np.ndarray]) -> tuple[float, int]:
+        total_loss, correct = 0.0, 0
+        for idx in batches:
+            x, y = dataset.get_batch(idx)
+            x = x.reshape(len(idx), -1)
+            n = len(y)
+            h = x @ self.w1.T + self.b1
+            a = np.maximum(h, 0)
+            z = a @ self.w2.T + self.b2
+            shifted = z - z.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            total = e.sum(axis=1, keepdims=True)
+            rows = np.arange(n)
+            total_loss += float(np.log(total[:, 0]).sum() - shifted[rows, y].sum())
+            correct += int(np.count_nonzero(z.argmax(axis=1) == y))
+            dz = e / total  # d(mean cross-entropy)/dz = (softmax - onehot) / n
+            dz[rows, y] -= 1
+            dz /= n
+            dw2, db2 = dz.T @ a, dz.sum(axis=0)
+            da = dz @ self.w2
+            da *= h > 0
+            dw1, db1 = da.T @ x, da.sum(axis=0)
+            for i, (p, g) in enumerate(zip(self.params, (dw1, db1, dw2, db2))):
+                buf = self.buffers[i]
+                if buf is None:  # PyTorch's SGD: the first buffer is the gradient itself
+                    buf = self.buffers[i] = g.copy()
+                else:
+                    buf *= MOMENTUM
+                    buf += g
+                p -= LR * buf
+        return total_loss / len(dataset), correct
+
+    def state(self) -> dict[str, np.ndarray]:
+        return dict(zip(["1.weight", "1.bias", "3.weight", "3.bias"], self.params))
+
+
+class TinygradMLP:
+    """models.mlp((128,)) with optim.SGD, in the loop a user writes."""
+
+    def __init__(self, weights: dict[str, np.ndarray]) -> None:
+        self.model = models.mlp(hidden=(HIDDEN,))
+        self.model.load_state_dict(weights)
+        self.optimizer = optim.SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
+
+    def epoch(self, dataset: object, batches: list[np.ndarray]) -> tuple[float, int]:
+        total_loss, correct = 0.0, 0
+        model, optimizer = self.model, self.optimizer
+        for idx in batches:
+            x, y = dataset.get_batch(idx)
+            x, y = tg.Tensor._wrap(x), tg.Tensor._wrap(y)  # as DataLoader yields them
+            logits = model(x)
+            loss = F.cross_entropy(logits, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(idx)
+            correct += int(np.count_nonzero(logits.data.argmax(axis=1) == y.data))
+        return total_loss / len(dataset), correct
+
+    def state(self) -> dict[str, np.ndarray]:
+        return dict(self.model.state_dict())
+
+
+class TrainEpochMLP(TinygradMLP):
+    """The same model and optimizer run by tinygrad_edu.train.train_epoch."""
+
+    def epoch(self, dataset: object, batches: list[np.ndarray]) -> tuple[float, int]:
+        loader = DataLoader(dataset, batch_size=BATCH, shuffle=True)
+        loss, accuracy = train_epoch(self.model, loader, self.optimizer, progress=False)
+        return loss, round(accuracy * len(dataset))
+
+
+VARIANTS = {"numpy (by hand)": NumpyMLP, "tinygrad_edu": TinygradMLP,
+            "train_epoch": TrainEpochMLP}
+
+
+def check_agreement(dataset: object, batches: list[np.ndarray]) -> float:
+    """Train one epoch in both; the largest weight difference relative to the weight scale."""
+    weights = initial_weights()
+    reference, ours = NumpyMLP(weights), TinygradMLP(weights)
+    ref_loss, _ = reference.epoch(dataset, batches)
+    our_loss, _ = ours.epoch(dataset, batches)
+    worst = 0.0
+    for key, value in reference.state().items():
+        diff = np.abs(ours.state()[key] - value).max() / (np.abs(value).max() + 1e-12)
+        worst = max(worst, float(diff))
+    if worst > 1e-3 or abs(ref_loss - our_loss) > 1e-3 * abs(ref_loss):
+        raise SystemExit(f"tinygrad_edu and the hand-written NumPy MLP disagree after one "
+                         f"epoch: weights differ by {worst:.2e} (relative), losses "
+                         f"{our_loss:.6f} vs {ref_loss:.6f}")
+    return worst
+
+
+def time_epochs(dataset: object, batches: list[np.ndarray],
+                repeats: int) -> tuple[dict[str, list], dict[str, list]]:
+    """Wall-clock and CPU seconds per epoch of each variant, run in turns so that load
+    changes on a shared machine hit all variants alike."""
+    weights = initial_weights()
+    runners = {name: cls(weights) for name, cls in VARIANTS.items()}
+    for runner in runners.values():  # warm-up: first-touch allocations, BLAS threads
+        runner.epoch(dataset, batches[:20])
+    wall: dict[str, list] = {name: [] for name in runners}
+    cpu: dict[str, list] = {name: [] for name in runners}
+    for _ in range(repeats):
+        for name, runner in runners.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            runner.epoch(dataset, batches)
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return wall, cpu
+
+
+def child_memory(variant: str, data: str | None) -> None:
+    """Run in a fresh process: one epoch of `variant`, then print its memory as JSON."""
+    dataset = FashionMNIST(root=data, train=True)
+    batches = batch_order(len(dataset))
+    runner = VARIANTS[variant](initial_weights())
+    runner.epoch(dataset, batches[:2])  # import-time and first-call allocations
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    runner.epoch(dataset, batches)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"maxrss_mib": after / 1024, "maxrss_before_mib": before / 1024,
+                      "tracemalloc_peak_mib": peak / 2**20}))
+
+
+def measure_memory(data: str | None) -> dict[str, dict]:
+    results = {}
+    for variant in VARIANTS:
+        command = [sys.executable, __file__, "--child", variant]
+        if data:
+            command += ["--data", data]
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        results[variant] = json.loads(done.stdout.strip().splitlines()[-1])
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="timed epochs per variant")
+    parser.add_argument("--data", default=None, help="Fashion-MNIST folder (default: search)")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads (re-runs the script with OPENBLAS_NUM_THREADS etc. "
+                             "set); 1 gives steadier numbers on a busy machine")
+    parser.add_argument("--child", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.threads is not None and os.environ.get("OPENBLAS_NUM_THREADS") != str(args.threads):
+        # BLAS reads its thread count when NumPy loads it, so set it and start afresh
+        env = dict(os.environ, **{var: str(args.threads) for var in THREAD_VARS})
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
+    if args.child:
+        child_memory(args.child, args.data)
+        return
+    dataset = FashionMNIST(root=args.data, train=True)
+    batches = batch_order(len(dataset))
+    print(f"784-{HIDDEN}-{CLASSES} MLP, SGD momentum {MOMENTUM} lr {LR}, batch {BATCH}, "
+          f"float32, one epoch = {len(batches)} steps on {len(dataset):,} Fashion-MNIST images")
+    worst = check_agreement(dataset, batches)
+    print(f"after one epoch from the same weights, tinygrad_edu matches the hand-written "
+          f"NumPy weights to {worst:.1e} (relative)")
+    wall, cpu = time_epochs(dataset, batches, args.repeats)
+    base, base_cpu = (float(np.median(t["numpy (by hand)"])) for t in (wall, cpu))
+    print(f"\nseconds per epoch, median of {args.repeats} alternating runs "
+          f"(BLAS threads: {os.environ.get('OPENBLAS_NUM_THREADS', 'default')})")
+    print(f"{'':18s} {'wall':>8s} {'min':>8s} {'x numpy':>8s} {'cpu':>8s} {'x numpy':>8s}")
+    for name in wall:
+        median, median_cpu = float(np.median(wall[name])), float(np.median(cpu[name]))
+        print(f"{name:18s} {median:8.3f} {min(wall[name]):8.3f} {median / base:8.2f} "
+              f"{median_cpu:8.3f} {median_cpu / base_cpu:8.2f}")
+    ratio = float(np.median(wall["tinygrad_edu"])) / base
+    print(f"ratio tinygrad_edu / numpy (wall): {ratio:.2f} (target <= 1.10)")
+    if base > 1.5 * min(wall["numpy (by hand)"]):
+        print("warning: epochs vary a lot, the machine is busy; multi-threaded BLAS suffers "
+              "most from that: --threads 1 gives steadier numbers")
+    if args.no_memory:
+        return
+    memory = measure_memory(args.data)
+    print("\npeak memory, one epoch in a fresh process per variant (MiB)")
+    print(f"{'':18s} {'ru_maxrss':>10s} {'x numpy':>8s} {'epoch peak':>11s} {'x numpy':>8s}")
+    ref = memory["numpy (by hand)"]
+    for name, m in memory.items():
+        print(f"{name:18s} {m['maxrss_mib']:10.1f} {m['maxrss_mib'] / ref['maxrss_mib']:8.2f} "
+              f"{m['tracemalloc_peak_mib']:11.2f} "
+              f"{m['tracemalloc_peak_mib'] / ref['tracemalloc_peak_mib']:8.2f}")
+    print("(ru_maxrss: whole process incl. Python, NumPy and the 47 MB data set; "
+          "epoch peak: tracemalloc high-water mark of the epoch's own allocations)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""Tests for the `tinygrad-edu` command line: --version, train, graph.
+
+`train` runs in-process on a tiny MNIST-style data set written here (no network,
+no real data needed). Runtime: about 8 s.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_edu
+from tinygrad_edu import models, nn
+from tinygrad_edu.cli import main
+from tinygrad_edu.data import MNIST, write_idx
+from tinygrad_edu.train import History
+
+REPO = Path(__file__).resolve().parents[1]
+ACCURACY_LINE = re.compile(r"^test accuracy: ([0-9.]+)% \((\d+)/(\d+)\)", re.MULTILINE)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    """Never read or write the real cache, never honour a data dir from outside."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.delenv("TINYGRAD_EDU_DATA", raising=False)
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_mnist(tmp_path_factory) -> Path:
+    """96 train / 40 test 'digits': class k is a bright 6x6 block at its own place."""
+    folder = tmp_path_factory.mktemp("tiny-mnist")
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 96), ("t10k", 40)):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        images = rng.integers(0, 30, (n, 28, 28)).astype(np.uint8)
+        for i, k in enumerate(labels):
+            r, c = 2 + 8 * (k // 4), 2 + 6 * (k % 4)
+            images[i, r:r + 6, c:c + 6] = 230
+        write_idx(folder / f"{split}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels)
+    return folder
+
+
+def train(tiny: Path, out: Path, *extra: str) -> list[str]:
+    return ["train", "--data", str(tiny), "--no-download", "--epochs", "1", "--out", str(out),
+            "--no-progress", "--hidden", "16", *extra]
+
+
+def test_version_from_the_entry_point():
+    done = subprocess.run([sys.executable, "-m", "tinygrad_edu", "--version"],
+                          capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"tinygrad-edu {tinygrad_edu.__version__}"
+
+
+def test_train_prints_accuracy_and_writes_a_loadable_checkpoint(tiny_mnist, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(train(tiny_mnist, out, "--no-plots")) == 0
+    stdout = capsys.readouterr().out
+    match = ACCURACY_LINE.search(stdout)
+    assert match, stdout
+    correct, total = int(match.group(2)), int(match.group(3))
+    assert total == 40
+    assert float(match.group(1)) == pytest.approx(100 * correct / total, abs=0.005)
+    # the checkpoint loads into a fresh model, whose test predictions (by hand, in
+    # NumPy) give the printed count
+    model = models.mlp(hidden=(16,))
+    model.load_state_dict(nn.load(out / "model.npz"))
+    state = model.state_dict()
+    test = MNIST(tiny_mnist, train=False, download=False)
+    x, y = test.get_batch(np.arange(len(test)))
+    h = np.maximum(x.reshape(len(x), -1) @ state["1.weight"].T + state["1.bias"], 0)
+    logits = h @ state["3.weight"].T + state["3.bias"]
+    assert int((logits.argmax(axis=1) == y).sum()) == correct
+    assert {p.name for p in out.iterdir()} == {"model.npz", "history.json", "config.json"}
+
+
+def test_train_draws_plots_with_matplotlib(tiny_mnist, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "run"
+    assert main(train(tiny_mnist, out, "--optimizer", "sgd")) == 0
+    for name in ("curves.png", "confusion.png", "misclassified.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG", name
+    assert "plots: " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
+def test_every_optimizer_choice_trains(optimizer, tiny_mnist, tmp_path, capsys):
+    assert main(train(tiny_mnist, tmp_path, "--optimizer", optimizer, "--no-plots",
+                      "--epochs", "3", "--lr", "0.01")) == 0
+    stdout = capsys.readouterr().out
+    assert f"{optimizer} lr 0.01" in stdout
+    history = History.load(tmp_path / "history.json")
+    assert history.epochs == 3 and history.train_loss[-1] < history.train_loss[0]
+
+
+def test_unknown_optimizer_is_rejected(tiny_mnist, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(train(tiny_mnist, tmp_path, "--optimizer", "lbfgs"))
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'lbfgs'" in capsys.readouterr().err
+
+
+def test_bad_hidden_widths_are_rejected(tiny_mnist, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(train(tiny_mnist, tmp_path) + ["--hidden", "64,x"])
+    assert "comma-separated layer widths" in capsys.readouterr().err
+
+
+def test_missing_data_without_download_is_a_clear_error(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code = main(["train", "--data", str(empty), "--no-download", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "MNIST (train split): missing files train-images-idx3-ubyte" in err
+    assert str(empty) in err and "Downloading is off" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_fashion_missing_data_names_fashion(tmp_path, capsys, monkeypatch):
+    from tinygrad_edu.data import FashionMNIST
+
+    monkeypatch.setattr(FashionMNIST, "system_dirs", ())  # hide Debian's copy
+    code = main(["train", "--dataset", "fashion", "--data", str(tmp_path), "--no-download"])
+    assert code == 2 and "FashionMNIST (train split)" in capsys.readouterr().err
+
+
+def test_cnn_trains_with_its_own_defaults(tiny_mnist, tmp_path, capsys):
+    code = main(train(tiny_mnist, tmp_path, "--model", "cnn", "--no-plots", "--epochs", "1"))
+    captured = capsys.readouterr()
+    assert code == 0 and ACCURACY_LINE.search(captured.out)
+    assert "sgd lr 0.05" in captured.out and "weight decay 0.0001" in captured.out
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["optimizer"] == "sgd" and config["shift"] == 2 and config["flip"] is False
+
+
+def test_graph_command_is_wired(tmp_path):
+    out = tmp_path / "neuron.dot"
+    assert main(["graph", "--model", "neuron", "--out", str(out)]) == 0
+    assert out.read_text().lstrip().startswith("digraph")
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert "train" in out and "graph" in out and "demo" in out
