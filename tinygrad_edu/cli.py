@@ -188,7 +188,8 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         train_set, test_set = _load_datasets(args)
     except DatasetNotFoundError as error:
-        print(f"tinygrad-edu train: {error}", file=sys.stderr)
+        print(f"tinygrad-edu train: {error}\nOn the command line, root is --data DIR.",
+              file=sys.stderr)
         return 2
     manual_seed(args.seed)
     if args.model == "mlp":
