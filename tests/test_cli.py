@@ -154,3 +154,48 @@ def test_no_command_prints_help(capsys):
     assert main([]) == 0
     out = capsys.readouterr().out
     assert "train" in out and "graph" in out and "demo" in out
+
+
+# ------------------------------------------------------------------ gradcheck ----
+
+
+def test_gradcheck_command_checks_named_ops(capsys):
+    assert main(["gradcheck", "Mul", "unfold", "--examples", "3"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"Mul\s+ok\s+3 inputs", out) and re.search(r"Unfold\s+ok\s+3 inputs", out)
+    assert "first and second order" in out and "2 passed, 0 failed" in out
+
+
+def test_gradcheck_command_reports_a_wrong_backward(monkeypatch, capsys):
+    from tinygrad_edu import check_ops
+    from tinygrad_edu.engine import Function
+    from tinygrad_edu.ops.domain import Sample
+
+    class _WrongSquare(Function):  # underscore: kept out of the registry
+        """d(x^2)/dx = 2x, but backward forgets the 2."""
+
+        def forward(ctx, x):
+            return x * x
+
+        def backward(ctx, grad):
+            return grad * ctx.parents[0]
+
+        @staticmethod
+        def domain(pick):
+            return Sample((pick.values((2,), 0.5, 2.0),), lambda t: _WrongSquare.apply(t))
+
+    monkeypatch.setattr(check_ops, "registered_ops", lambda: {"Square": _WrongSquare})
+    assert main(["gradcheck", "--examples", "2", "--first-order"]) == 1
+    out = capsys.readouterr().out
+    assert "Square" in out and "FAILED" in out and "forgets the 2" in out
+    assert "analytic (backward)" in out and "0 passed, 1 failed" in out
+
+
+def test_gradcheck_command_lists_ops_and_refuses_unknown_names(capsys):
+    from tinygrad_edu.engine import Function
+
+    assert main(["gradcheck", "--list"]) == 0
+    listed = {line.split()[0] for line in capsys.readouterr().out.splitlines()}
+    assert listed == set(Function.registry)
+    assert main(["gradcheck", "Mull"]) == 2
+    assert "no registered op named Mull" in capsys.readouterr().err

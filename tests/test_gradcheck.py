@@ -71,7 +71,9 @@ def test_report_suspects_a_sign_error():
 
 
 def test_report_suspects_leaving_the_domain():
-    message = _report(lambda t: t.sqrt(), leaf([0.0]))
+    # d sqrt(x)/dx = 1 / (2 sqrt(x)) divides by zero at 0, and NumPy says so
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        message = _report(lambda t: t.sqrt(), leaf([0.0]))
     assert "not finite" in message or "kink" in message
 
 

@@ -1,4 +1,4 @@
-"""The `tinygrad-edu` command: demo, train, graph.
+"""The `tinygrad-edu` command: demo, train, graph, gradcheck.
 
 Subcommands import what they need when they run, so `import tinygrad_edu.cli` and
 `tinygrad-edu --version` stay light.
@@ -132,6 +132,17 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     )
     _add_train_arguments(train)
     _add_graph_command(sub, populate=argv is not None and "graph" in argv)
+    check = sub.add_parser(
+        "gradcheck", help="check ops' gradients against finite differences",
+        description="Check registered ops (all of them, or those named) against central "
+                    "finite differences in float64, on inputs hypothesis draws from each "
+                    "op's domain: first and second order. Needs hypothesis (the dev extra).",
+    )
+    check.add_argument("ops", nargs="*", metavar="OP", help="op names, e.g. Mul Tanh Unfold")
+    check.add_argument("--examples", type=_positive_int, default=10,
+                       help="inputs per op (default: %(default)s)")
+    check.add_argument("--first-order", action="store_true", help="skip gradgradcheck")
+    check.add_argument("--list", action="store_true", help="list the ops and their rules")
     return parser
 
 
@@ -150,8 +161,32 @@ def main(argv: list[str] | None = None) -> int:
         from .viz.command import run_graph
 
         return run_graph(args)
+    if args.command == "gradcheck":
+        return run_gradcheck(args)
     parser.print_help()
     return 0
+
+
+def run_gradcheck(args: argparse.Namespace) -> int:
+    """The `gradcheck` command: 0 when every op passes, 1 on a failure, 2 on bad input."""
+    from . import check_ops
+
+    if args.list:
+        for name, op in check_ops.registered_ops().items():
+            print(f"{name:<12} {check_ops.rule(op)}")
+        return 0
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError:
+        print("tinygrad-edu gradcheck: needs hypothesis to draw inputs; "
+              "pip install hypothesis (or the package's dev extra)", file=sys.stderr)
+        return 2
+    try:
+        results = check_ops.check_ops(args.ops, args.examples, not args.first_order)
+    except KeyError as error:
+        print(f"tinygrad-edu {error.args[0]}", file=sys.stderr)
+        return 2
+    return 1 if any(r.error is not None for r in results) else 0
 
 
 # ---------------------------------------------------------------------------
