@@ -209,6 +209,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     from . import models
     from .data import DataLoader, DatasetNotFoundError
+    from .files import write_text
     from .rng import manual_seed
     from .train import RandomShift, current_lr, fit, make_optimizer, make_scheduler, predict
 
@@ -260,7 +261,7 @@ def run_train(args: argparse.Namespace) -> int:
                   test_accuracy=correct / len(targets))
     if args.model == "mlp":
         config["hidden"] = list(models.DEFAULT_HIDDEN if args.hidden is None else args.hidden)
-    (out / "config.json").write_text(json.dumps(config, indent=1) + "\n")
+    write_text(out / "config.json", json.dumps(config, indent=1) + "\n")
     print(f"test accuracy: {correct / len(targets):.2%} ({correct}/{len(targets)}) "
           f"after {epochs} epochs in {seconds:.1f} s")
     print(f"checkpoint: {checkpoint} (load with tinygrad_edu.nn.load)")

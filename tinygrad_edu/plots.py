@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .files import atomic_open
+
 
 def have_matplotlib() -> bool:
     """True when matplotlib can be imported (the `plot` extra is installed)."""
@@ -133,6 +135,6 @@ def _short(name: str) -> str:
 
 def _save(fig: Any, path: str | os.PathLike) -> Path:
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    with atomic_open(path, "wb") as file:  # the format follows the extension
+        fig.savefig(file, format=path.suffix.lstrip(".").lower() or "png")
     return path

@@ -23,6 +23,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from . import nn
 from .engine import no_grad
+from .files import write_text
 from .nn import functional as F  # noqa: N812 (PyTorch's convention)
 from .rng import generator
 from .tensor import Tensor
@@ -51,7 +52,7 @@ class History:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the history as JSON (readable by `History.load` and by people)."""
-        Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> History:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import os
-import tempfile
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+
+from ..files import atomic_open
 
 _CHUNK = 1 << 16
 
@@ -29,27 +29,21 @@ def _fetch(url: str, dest: Path, md5: str | None, timeout: float) -> None:
     from tqdm import tqdm  # lazily: only downloads need it
 
     digest = hashlib.md5(usedforsecurity=False)
-    # The partial file lives beside the target (same filesystem, so os.replace is atomic)
-    # and is removed on any failure: the cache never holds a corrupt file.
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name) as bar:
-                size = 0
-                while chunk := resp.read(_CHUNK):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    size += len(chunk)
-                    bar.update(len(chunk))
+    # The checks raise inside atomic_open, which then removes the partial file: the
+    # cache never holds a corrupt one.
+    with atomic_open(dest, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+        total = int(resp.headers.get("Content-Length") or 0) or None
+        with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name) as bar:
+            size = 0
+            while chunk := resp.read(_CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+                bar.update(len(chunk))
         if total is not None and size != total:
             raise IntegrityError(f"truncated: expected {total} bytes, received {size}")
         if md5 is not None and digest.hexdigest() != md5:
             raise IntegrityError(f"MD5 mismatch: expected {md5}, got {digest.hexdigest()}")
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def download(

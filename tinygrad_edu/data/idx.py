@@ -11,11 +11,12 @@ import gzip
 import math
 import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from ..files import write_bytes
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -106,12 +107,4 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None 
         compress = path.suffix == ".gz"
     if compress:
         payload = gzip.compress(payload, mtime=0)  # mtime=0: same array, same bytes
-    # Write beside the target and rename, so a crash never leaves half a file.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes(path, payload)

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 import zipfile
 from typing import Any
 
 import numpy as np
 
+from ..files import atomic_open
 from ..tensor import Tensor
 
 MANIFEST = "__tinygrad_edu__"
@@ -80,21 +80,8 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     arrays: dict[str, np.ndarray] = {}
     manifest = {"format": FORMAT_VERSION, "tree": _encode(obj, [], arrays)}
     arrays[MANIFEST] = np.array(json.dumps(manifest))
-    directory, base = os.path.split(os.path.abspath(path))
-    # same directory, so os.replace is an atomic rename; mode 0o666 minus the umask
-    # gives the file the permissions a plain open() would
-    tmp = os.path.join(directory, f".{base}.{uuid.uuid4().hex}.tmp")
-    handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            _write_npz(file, arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_open(path, "wb", sync=True) as file:
+        _write_npz(file, arrays)
 
 
 def _write_npz(file: Any, arrays: dict[str, np.ndarray]) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from ..files import write_text
 from .graph import (
     DEFAULT_MAX_NODES,
     _check_options,
@@ -106,9 +107,7 @@ def save_backward_animation(loss: Any, path: str | Path, params: Any = None,
     Nothing of the graph or of any `.grad` changes."""
     page = backward_animation_html(loss, params, gradient, show_values, rankdir, max_nodes,
                                    title)
-    path = Path(path)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_text(path, page)
 
 
 _PAGE = """<!DOCTYPE html>

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..files import write_bytes, write_text
+
 if TYPE_CHECKING:
     import graphviz
 
@@ -709,7 +711,7 @@ def render(graph: graphviz.Digraph, fmt: str, action: str = "render",
         return graph.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
         if dot_path is not None:
-            dot_path.write_text(graph.source, encoding="utf-8")
+            write_text(dot_path, graph.source)
         raise GraphvizNotFoundError(missing_dot_message(action, dot_path)) from None
 
 
@@ -727,11 +729,9 @@ def save_graph(graph: graphviz.Digraph, path: str | Path) -> Path:
             f"use one of {', '.join(FORMATS)}"
         )
     if fmt == "dot":
-        path.write_text(graph.source, encoding="utf-8")
-        return path
+        return write_text(path, graph.source)
     if fmt == "png":  # graphviz's default 72-96 dpi looks blurry on today's screens
         graph = graph.copy()
         graph.graph_attr.setdefault("dpi", "144")
     data = render(graph, fmt, f"save_graph({str(path)!r})", path.with_suffix(".dot"))
-    path.write_bytes(data)
-    return path
+    return write_bytes(path, data)
