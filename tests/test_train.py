@@ -96,7 +96,14 @@ def test_mlp_dropout_only_in_training():
     assert not np.array_equal(model(x).data, model(x).data)
 
 
-@pytest.mark.parametrize("build, params", [(models.cnn, 421_834), (models.small_cnn, 9_098)])
+# parameters counted layer by layer: conv weight + bias, batch norm weight + bias, linear
+CNN_PARAMS = (32 * 1 * 9 + 32) + 2 * 32 + (64 * 32 * 9 + 64) + 2 * 64 \
+    + (64 * 7 * 7 * 128 + 128) + (128 * 10 + 10)
+SMALL_CNN_PARAMS = (8 * 1 * 9 + 8) + (16 * 8 * 9 + 16) + (16 * 7 * 7 * 10 + 10)
+
+
+@pytest.mark.parametrize("build, params", [(models.cnn, CNN_PARAMS),
+                                           (models.small_cnn, SMALL_CNN_PARAMS)])
 def test_cnns_give_class_logits(build, params):
     manual_seed(0)
     model = build()
