@@ -51,8 +51,10 @@ def tiny_mnist(tmp_path_factory) -> Path:
 
 
 def train(tiny: Path, out: Path, *extra: str) -> list[str]:
+    """Arguments for one quick epoch on the tiny data (a 16-unit MLP unless a cnn is asked)."""
+    small = [] if "cnn" in extra else ["--hidden", "16"]
     return ["train", "--data", str(tiny), "--no-download", "--epochs", "1", "--out", str(out),
-            "--no-progress", "--hidden", "16", *extra]
+            "--no-progress", *small, *extra]
 
 
 def test_version_from_the_entry_point():
@@ -133,6 +135,11 @@ def test_fashion_missing_data_names_fashion(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(FashionMNIST, "system_dirs", ())  # hide Debian's copy
     code = main(["train", "--dataset", "fashion", "--data", str(tmp_path), "--no-download"])
     assert code == 2 and "FashionMNIST (train split)" in capsys.readouterr().err
+
+
+def test_hidden_widths_are_refused_for_the_cnn(tiny_mnist, tmp_path, capsys):
+    assert main(train(tiny_mnist, tmp_path, "--hidden", "64", "--model", "cnn")) == 2
+    assert "--hidden sets the mlp's layer widths" in capsys.readouterr().err
 
 
 def test_cnn_trains_with_its_own_defaults(tiny_mnist, tmp_path, capsys):

@@ -126,7 +126,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     demo.add_argument("--steps", type=int, default=300)
     train = sub.add_parser(
         "train", help="train a model on MNIST or Fashion-MNIST",
-        description="Train an MLP (or a small CNN) on MNIST or Fashion-MNIST: a progress bar "
+        description="Train an MLP or a CNN on MNIST or Fashion-MNIST: a progress bar "
                     "per epoch, the test accuracy, a checkpoint (model.npz, loadable with "
                     "tinygrad_edu.nn.load) and, with matplotlib, PNG plots in --out.",
     )
@@ -213,6 +213,10 @@ def run_train(args: argparse.Namespace) -> int:
     from .rng import manual_seed
     from .train import RandomShift, current_lr, fit, make_optimizer, make_scheduler, predict
 
+    if args.hidden is not None and args.model != "mlp":
+        print(f"tinygrad-edu train: --hidden sets the mlp's layer widths; it does not apply "
+              f"to --model {args.model}", file=sys.stderr)
+        return 2
     setting = (args.model, args.dataset)
     epochs = args.epochs or DEFAULT_EPOCHS[setting]
     shift = DEFAULT_SHIFT[setting] if args.shift is None else args.shift
