@@ -262,6 +262,69 @@ def test_cnn_graph_matches_the_traced_graph():
         assert f"{shape} float32" in labels
 
 
+def cluster_contents(graph) -> dict[str, tuple[list[str], list[str]]]:
+    """module id -> (sorted op names, sorted tensor labels) drawn inside its cluster."""
+    clusters = re.findall(r"subgraph cluster_(m_\w+) \{(.*?)\n\t\}", graph.source, re.S)
+    found = {}
+    for module_id, text in clusters:
+        entries = parse_block(text)
+        ops = sorted(label_text(a).split()[0] for k, a in entries if k.startswith("op"))
+        tensors = sorted(label_text(a) for k, a in entries if k.startswith("t"))
+        found[module_id] = (ops, tensors)
+    return found
+
+
+def test_every_module_of_a_cnn_gets_exactly_its_own_ops():
+    """Layers without parameters are boxed too; each box holds the ops of that layer's
+    forward pass (written out here from what each layer computes)."""
+    tg.manual_seed(0)
+    x = tg.rand(2, 1, 8, 8)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(12, 4))
+    loss = nn.functional.cross_entropy(model(x), tg.tensor(np.array([0, 3])))
+    graph = draw_graph(loss, model)
+    check_against_walk(graph, loss)
+    boxes = cluster_contents(graph)
+    assert sorted(boxes) == [f"m_{i}" for i in range(7)]
+    ops = {k: v[0] for k, v in boxes.items()}
+    # the first conv's input needs no grad, so its im2col is a constant, not an op
+    assert set(ops["m_0"]) == {"reshape", "matmul", "permute", "add"}
+    assert set(ops["m_3"]) == {"unfold", "permute", "reshape", "matmul", "add"}
+    assert ops["m_1"] == ops["m_4"] == ["relu"]
+    assert ops["m_5"] == ["reshape"] and ops["m_6"] == ["linear"]
+    assert {"mul", "sum"} <= set(ops["m_2"])  # window values times the winners' mask
+    # constants a layer makes for itself (the max-pool mask) are drawn in its box
+    assert any(" bool " in t for t in boxes["m_2"][1])
+    # the loss is computed outside the model: its ops are in no box
+    loss_ops = {ctx.name for ctx in walk(loss)[0]} - {o for v in ops.values() for o in v}
+    assert {"exp", "log"} <= loss_ops
+
+
+def test_ops_of_a_parent_module_between_its_children_are_boxed_as_the_parent():
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Linear(3, 5), nn.Linear(5, 2)
+
+        def forward(self, x):
+            return self.fc2(self.fc1(x).tanh())  # tanh is the block's own op
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = Block()
+
+        def forward(self, x):
+            return self.block(x).sigmoid()  # the model's own op: in no box
+
+    tg.manual_seed(0)
+    net = Net()
+    out = net(tg.rand(4, 3)).sum()
+    boxes = cluster_contents(draw_graph(out, net))
+    assert {k: v[0] for k, v in boxes.items()} == {
+        "m_block_fc1": ["linear"], "m_block_fc2": ["linear"], "m_block": ["tanh"]}
+
+
 def test_graph_larger_than_max_nodes_gives_a_clear_error():
     x = tg.tensor(1.0, requires_grad=True)
     y = x

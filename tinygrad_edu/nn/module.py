@@ -8,6 +8,7 @@ walked too (their items are named `name.0`, `name.key`, ...).
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
@@ -68,7 +69,29 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward method")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        out = self.forward(*args, **kwargs)
+        if isinstance(out, Tensor) and out._ctx is not None:
+            # Remembered weakly (no graph is kept alive) so that tinygrad_edu.viz can box
+            # exactly the ops of this call: those between its inputs and its output.
+            inputs = tuple(weakref.ref(a) for a in args if isinstance(a, Tensor))
+            self.__dict__["_last_call"] = (weakref.ref(out), inputs)
+        return out
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_last_call", None)  # weak references cannot be pickled
+        return state
+
+    def last_call(self) -> tuple[Tensor, tuple[Tensor, ...]] | None:
+        """(output, tensor inputs) of this module's latest call that recorded a graph,
+        while those tensors are alive; None otherwise."""
+        record = self.__dict__.get("_last_call")
+        if record is None:
+            return None
+        out, inputs = record[0](), tuple(ref() for ref in record[1])
+        if out is None:
+            return None
+        return out, tuple(t for t in inputs if t is not None)
 
     # -- registration ----------------------------------------------------------
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:

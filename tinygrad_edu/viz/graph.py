@@ -239,18 +239,90 @@ def _gather_path(trace: GraphTrace, tensor_id: str, taken: dict[str, str],
 def _assign_modules(trace: GraphTrace, models: list) -> None:
     """Group nodes by the module that owns them.
 
-    Without forward hooks a module's ops cannot be known for sure, so they are inferred
-    from its parameters: the parameters themselves, tensors computed from them alone
-    (weight.T), the ops that read those, rearrangements (reshape/permute) of such an
-    op's result, ops sandwiched between two of the module's ops and the im2col that
-    feeds only the module.
+    A model's modules remember their latest call (Module.last_call): then each module
+    owns exactly the ops between its inputs and its output, innermost module first.
+    Graphs drawn from a dict of named parameters (no modules) fall back on
+    `_modules_from_parameters`.
     """
     owner: dict[str, str] = {}
     for node in trace.tensors.values():
         if node.kind == "param" and node.name is not None:
             owner[node.id] = node.name.rpartition(".")[0]
-    if not owner:
-        return
+    op_module, call_inputs = _modules_from_calls(trace, models)
+    inner: dict[str, str] = {}
+    if op_module is None:
+        if not owner:
+            return
+        op_module = _modules_from_parameters(trace, owner)
+    else:
+        inner = _inner_constants(trace, op_module, call_inputs)
+    for op in trace.ops.values():
+        op.module = op_module.get(op.id)
+        trace.tensors[op.output].module = op.module
+    for tensor_id, module in [*owner.items(), *inner.items()]:
+        trace.tensors[tensor_id].module = module
+    kinds = {}
+    for model in models:
+        if hasattr(model, "named_modules"):
+            kinds.update(model.named_modules())
+    for module in dict.fromkeys([*owner.values(), *op_module.values()]):
+        kind = type(kinds[module]).__name__ if module in kinds else None
+        title = module or (kind or "model")
+        trace.modules[module] = f"{title} · {kind}" if kind and module else title
+
+
+def _modules_from_calls(trace: GraphTrace,
+                        models: list) -> tuple[dict[str, str] | None, set[str]]:
+    """(op id -> module path, ids of the modules' input tensors) from the modules'
+    recorded calls; (None, set()) when no module of `models` has a call in this graph.
+    The model itself (path "") owns nothing: its ops are the whole graph."""
+    calls = []
+    for model in models:
+        if not hasattr(model, "named_modules"):
+            continue
+        for path, module in model.named_modules():
+            call = module.last_call() if path and hasattr(module, "last_call") else None
+            if call is None or id(call[0]) not in trace._ids:
+                continue
+            inputs = {trace._ids[id(t)] for t in call[1] if id(t) in trace._ids}
+            calls.append((path.count("."), path, trace.id_of(call[0]), inputs))
+    if not calls:
+        return None, set()
+    op_module: dict[str, str] = {}
+    for _, path, output, inputs in sorted(calls, key=lambda call: -call[0]):  # innermost first
+        stack, seen = [output], set()
+        while stack:
+            tensor_id = stack.pop()
+            if tensor_id in inputs or tensor_id in seen:
+                continue
+            seen.add(tensor_id)
+            op = trace.op_of(tensor_id)
+            if op is not None:
+                op_module.setdefault(op.id, path)
+                stack.extend(op.inputs)
+    return op_module, set().union(*(inputs for *_, inputs in calls))
+
+
+def _inner_constants(trace: GraphTrace, op_module: dict[str, str],
+                     call_inputs: set[str]) -> dict[str, str]:
+    """Unnamed constants that a module made for itself (masks, the im2col of an input
+    that needs no grad) and that only its ops read: tensor id -> module path."""
+    consumers = trace.consumers()
+    found = {}
+    for node in trace.tensors.values():
+        if node.kind != "constant" or node.name is not None or node.id in call_inputs:
+            continue
+        readers = {op_module.get(c) for c in consumers[node.id]}
+        if len(readers) == 1 and None not in readers:
+            found[node.id] = readers.pop()
+    return found
+
+
+def _modules_from_parameters(trace: GraphTrace, owner: dict[str, str]) -> dict[str, str]:
+    """op id -> module path, inferred from parameter names alone (no recorded calls):
+    the ops reading a module's parameters or tensors computed from them alone
+    (weight.T), rearrangements (reshape/permute) of such an op's result, ops sandwiched
+    between two of the module's ops and the im2col that feeds only the module."""
     # tensors computed from one module's parameters alone
     pure: dict[str, str] = dict(owner)
     for op in trace.ops.values():
@@ -292,19 +364,7 @@ def _assign_modules(trace: GraphTrace, models: list) -> None:
             for tensor_id in op.inputs:
                 for gather in _gather_path(trace, tensor_id, op_module, consumers):
                     op_module[gather.id] = op_module[op.id]
-    for op in trace.ops.values():
-        op.module = op_module.get(op.id)
-        trace.tensors[op.output].module = op.module
-    for tensor_id, module in owner.items():
-        trace.tensors[tensor_id].module = module
-    kinds = {}
-    for model in models:
-        if hasattr(model, "named_modules"):
-            kinds.update(model.named_modules())
-    for module in dict.fromkeys(owner.values()):
-        kind = type(kinds[module]).__name__ if module in kinds else None
-        title = module or (kind or "model")
-        trace.modules[module] = f"{title} · {kind}" if kind and module else title
+    return op_module
 
 
 # ---------------------------------------------------------------------------
