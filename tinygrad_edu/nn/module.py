@@ -73,7 +73,8 @@ class Module:
         if isinstance(out, Tensor) and out._ctx is not None:
             # Remembered weakly (no graph is kept alive) so that tinygrad_edu.viz can box
             # exactly the ops of this call: those between its inputs and its output.
-            inputs = tuple(weakref.ref(a) for a in args if isinstance(a, Tensor))
+            inputs = tuple(weakref.ref(a) for a in (*args, *kwargs.values())
+                           if isinstance(a, Tensor))
             self.__dict__["_last_call"] = (weakref.ref(out), inputs)
         return out
 
