@@ -195,8 +195,9 @@ def _shape_error(op: str, inputs: Sequence[Any], error: Exception) -> Exception:
 # ---------------------------------------------------------------------------
 
 
-def _toposort(roots: Iterable[Any]) -> list:
-    """Nodes that require grad, every node after all of its inputs.
+def _toposort(roots: Iterable[Any], every_tensor: bool = False) -> list:
+    """Nodes that require grad (every tensor, constants too, with every_tensor=True),
+    every node after all of its inputs and, among an op's inputs, left to right.
 
     Iterative depth-first search (an explicit stack, no recursion) so a
     100,000-deep chain works, and each node and edge is visited once.
@@ -215,8 +216,8 @@ def _toposort(roots: Iterable[Any]) -> list:
         stack.append((node, True))
         ctx = node._ctx
         if ctx is not None:
-            for parent in ctx.parents:
-                if parent.requires_grad and id(parent) not in visited:
+            for parent in reversed(ctx.parents):  # the stack pops the first input first
+                if (every_tensor or parent.requires_grad) and id(parent) not in visited:
                     stack.append((parent, False))
     return order
 

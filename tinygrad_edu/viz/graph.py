@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..engine import _toposort
 from ..files import write_bytes, write_text
 
 if TYPE_CHECKING:
@@ -169,29 +170,6 @@ def named_tensors(params: Any) -> list[tuple[str, Any]]:
     return pairs
 
 
-def _forward_order(root: Tensor) -> list:
-    """Every tensor behind `root`, constants included, inputs before the ops that read
-    them and, among inputs, left to right (the order the forward pass made them).
-
-    engine._toposort gives the backward order but skips tensors that need no grad;
-    a drawing needs those too. Iterative, so deep chains are fine."""
-    order: list = []
-    visited: set[int] = set()
-    stack = [(root, False)]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        if node._ctx is not None:
-            stack.extend((p, False) for p in reversed(node._ctx.parents) if id(p) not in visited)
-    return order
-
-
 def trace_graph(root: Tensor, params: Any = None) -> GraphTrace:
     """Walk the graph behind `root` once: number every tensor and op, attach names.
 
@@ -200,7 +178,8 @@ def trace_graph(root: Tensor, params: Any = None) -> GraphTrace:
     """
     names = {id(t): name for name, t in named_tensors(params)}
     trace = GraphTrace(root="")
-    for tensor in _forward_order(root):
+    # every tensor behind root, constants included, in the order the forward pass made them
+    for tensor in _toposort([root], every_tensor=True):
         key = id(tensor)
         node_id = f"t{len(trace.tensors)}"
         trace._ids[key] = node_id
