@@ -43,10 +43,10 @@ out.mkdir(parents=True, exist_ok=True)
 history = fit(model, optimizer, train_loader, epochs, test_loader=test_loader,
               scheduler=scheduler, augment=augment, checkpoint=out / "model.npz")
 
+# the checkpoint holds the final weights: load them and measure, as a user of the file would
+model.load_state_dict(nn.load(out / "model.npz"))
 loss, accuracy = evaluate(model, test_loader)
 print(f"test accuracy: {accuracy:.2%} (loss {loss:.4f}), {sum(history.seconds):.1f} s of training")
-
-model.load_state_dict(nn.load(out / "model.npz"))  # the checkpoint holds the same weights
 if plots.have_matplotlib():
     preds, targets = predict(model, test_loader)
     plots.plot_history(history, out / "curves.png", title=f"MLP on {args.dataset}")

@@ -13,7 +13,8 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,18 +198,25 @@ def train_epoch(
     return total_loss / seen, correct / seen
 
 
-def predict(model: nn.Module, loader: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(predicted class, true class) for every sample of `loader`, in loader order."""
-    preds, targets = [], []
+@contextmanager
+def _evaluating(model: nn.Module) -> Iterator[None]:
+    """Eval mode and no graph for the block; the model's mode is restored after."""
     was_training = model.training
     model.eval()
     try:
         with no_grad():
-            for x, y in loader:
-                preds.append(model(x).data.argmax(axis=-1))
-                targets.append(y.data)
+            yield
     finally:
         model.train(was_training)
+
+
+def predict(model: nn.Module, loader: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(predicted class, true class) for every sample of `loader`, in loader order."""
+    preds, targets = [], []
+    with _evaluating(model):
+        for x, y in loader:
+            preds.append(model(x).data.argmax(axis=-1))
+            targets.append(y.data)
     if not preds:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(preds).astype(np.int64), np.concatenate(targets).astype(np.int64)
@@ -219,18 +227,13 @@ def evaluate(
 ) -> tuple[float, float]:
     """(mean loss, accuracy) of `model` on `loader`, in eval mode and without a graph."""
     total_loss, correct, seen = 0.0, 0, 0
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            for x, y in loader:
-                logits = model(x)
-                n = len(y)
-                total_loss += loss_fn(logits, y).item() * n
-                correct += _count_correct(logits, y)
-                seen += n
-    finally:
-        model.train(was_training)
+    with _evaluating(model):
+        for x, y in loader:
+            logits = model(x)
+            n = len(y)
+            total_loss += loss_fn(logits, y).item() * n
+            correct += _count_correct(logits, y)
+            seen += n
     if seen == 0:
         raise ValueError("evaluate: the loader yielded no batches")
     return total_loss / seen, correct / seen
