@@ -126,7 +126,7 @@ class TinygradMLP:
         model, optimizer = self.model, self.optimizer
         for idx in batches:
             x, y = dataset.get_batch(idx)
-            x, y = tg.Tensor._wrap(x), tg.Tensor._wrap(y)  # as DataLoader yields them
+            x, y = tg.from_numpy(x), tg.from_numpy(y)  # as DataLoader yields them
             logits = model(x)
             loss = F.cross_entropy(logits, y)
             optimizer.zero_grad()

@@ -182,10 +182,10 @@ def test_unfold_fold_are_registered_primitives_and_each_others_backward():
     assert Function_registry_has("Unfold") and Function_registry_has("Fold")
     x = f64(np.ones((1, 1, 3, 3)))
     cols = unfold(x, 2)
-    assert isinstance(cols._ctx, Unfold)
+    assert isinstance(cols.grad_fn, Unfold)
     seed = f64(np.ones(cols.shape))  # requires grad: the backward pass is recorded
     (g,) = tg.grad(cols, [x], seed, create_graph=True)
-    assert isinstance(g._ctx, Fold)  # the backward of unfold is a (differentiable) fold
+    assert isinstance(g.grad_fn, Fold)  # the backward of unfold is a (differentiable) fold
     (gg,) = tg.grad(g, [seed], f64(np.ones(x.shape)))
     assert isinstance(gg, Tensor) and gg.shape == cols.shape
     np.testing.assert_array_equal(g.data[0, 0], [[1, 2, 1], [2, 4, 2], [1, 2, 1]])

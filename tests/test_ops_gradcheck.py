@@ -24,11 +24,11 @@ def _ops_in_graph(out):
     seen, stack, found = set(), [out], set()
     while stack:
         t = stack.pop()
-        if id(t) in seen or t._ctx is None:
+        if id(t) in seen or t.grad_fn is None:
             continue
         seen.add(id(t))
-        found.add(type(t._ctx))
-        stack.extend(t._ctx.parents)
+        found.add(type(t.grad_fn))
+        stack.extend(t.grad_fn.parents)
     return found
 
 

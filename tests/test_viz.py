@@ -75,11 +75,11 @@ def walk(root) -> tuple[list, set]:
     seen = set()
     while stack:
         t = stack.pop()
-        if t._ctx is None or id(t._ctx) in seen:
+        if t.grad_fn is None or id(t.grad_fn) in seen:
             continue
-        seen.add(id(t._ctx))
-        ctxs.append(t._ctx)
-        for p in t._ctx.parents:
+        seen.add(id(t.grad_fn))
+        ctxs.append(t.grad_fn)
+        for p in t.grad_fn.parents:
             tensors[id(p)] = p
             stack.append(p)
     return ctxs, set(tensors)

@@ -18,7 +18,7 @@ from .creation import (
 from .engine import enable_grad, grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .rng import initial_seed, manual_seed
-from .tensor import Tensor, cat, maximum, minimum, stack, where
+from .tensor import Tensor, cat, from_numpy, maximum, minimum, stack, where
 
 __version__ = "0.1.0"
 
@@ -34,7 +34,7 @@ def __getattr__(name: str):  # PEP 562: `tinygrad_edu.nn` without importing it u
 
 
 __all__ = [
-    "Tensor", "tensor", "zeros", "ones", "full", "arange", "eye", "rand", "randn",
+    "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "arange", "eye", "rand", "randn",
     "zeros_like", "ones_like", "cat", "stack", "where", "maximum", "minimum",
     "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
     "GradcheckError", "manual_seed", "initial_seed",

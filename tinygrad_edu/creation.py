@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .rng import generator
-from .tensor import Tensor, _shape_args
+from .tensor import Tensor, from_numpy, shape_args
 
 DEFAULT_DTYPE = np.float32
 
@@ -22,19 +22,19 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
 
 
 def _made(array: np.ndarray, requires_grad: bool) -> Tensor:
-    return Tensor._wrap(array).requires_grad_(requires_grad)
+    return from_numpy(array).requires_grad_(requires_grad)
 
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _made(np.zeros(_shape_args(shape), dtype=_dtype(dtype)), requires_grad)
+    return _made(np.zeros(shape_args(shape), dtype=_dtype(dtype)), requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _made(np.ones(_shape_args(shape), dtype=_dtype(dtype)), requires_grad)
+    return _made(np.ones(shape_args(shape), dtype=_dtype(dtype)), requires_grad)
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    shape = _shape_args((shape,) if isinstance(shape, int) else tuple(shape))
+    shape = shape_args((shape,) if isinstance(shape, int) else tuple(shape))
     return _made(np.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad)
 
 
@@ -62,11 +62,11 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), from the framework's seeded generator."""
-    array = generator().random(_shape_args(shape), dtype=np.float64).astype(_dtype(dtype))
+    array = generator().random(shape_args(shape), dtype=np.float64).astype(_dtype(dtype))
     return _made(array, requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal, from the framework's seeded generator."""
-    array = generator().standard_normal(_shape_args(shape)).astype(_dtype(dtype))
+    array = generator().standard_normal(shape_args(shape)).astype(_dtype(dtype))
     return _made(array, requires_grad)

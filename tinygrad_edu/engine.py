@@ -1,12 +1,12 @@
 """The autodiff engine: the Function base class, grad mode, and the backward pass.
 
 A graph is made of Tensors; every Tensor produced by a differentiable op carries
-`_ctx`, the Function instance that made it. The ctx remembers its input Tensors
+`grad_fn`, the Function instance that made it. The ctx remembers its input Tensors
 (`ctx.parents`) and whatever its forward saved. `backward()` sorts the graph
 once, without recursion, and walks it from the output back to the leaves.
 
 This file never imports tensor.py (that would be a cycle): it builds new
-Tensors with `x._wrap(array)`, a static method of the Tensors it is handed,
+Tensors with `x.wrap(array)`, a static method of the Tensors it is handed,
 which always makes a plain Tensor (never a subclass such as nn.Parameter).
 """
 
@@ -125,7 +125,7 @@ class Function:
                     tensors.append(parent)
                     break
             else:
-                tensors.append(output._wrap(array))
+                tensors.append(output.wrap(array))
         return tuple(tensors)
 
     def check_not_freed(self) -> None:
@@ -172,8 +172,8 @@ class Function:
                     ctx.parents = inputs
                     ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
                     ctx.output = None
-                    return inputs[0]._wrap(out_data, ctx)
-        return inputs[0]._wrap(out_data)
+                    return inputs[0].wrap(out_data, ctx)
+        return inputs[0].wrap(out_data)
 
 
 def _shape_error(op: str, inputs: Sequence[Any], error: Exception) -> Exception:
@@ -214,7 +214,7 @@ def _toposort(roots: Iterable[Any], every_tensor: bool = False) -> list:
             continue
         visited.add(id(node))
         stack.append((node, True))
-        ctx = node._ctx
+        ctx = node.grad_fn
         if ctx is not None:
             for parent in reversed(ctx.parents):  # the stack pops the first input first
                 if (every_tensor or parent.requires_grad) and id(parent) not in visited:
@@ -237,9 +237,9 @@ def _check_root(root: Any, gradient: Any) -> Any:
                 "same shape as the output (e.g. y.backward(ones_like(y))) or reduce it "
                 "first (y.sum().backward())."
             )
-        return root._wrap(np.ones_like(root.data))
-    if not hasattr(gradient, "_ctx"):  # an array or a number, not a Tensor
-        gradient = root._wrap(np.array(gradient, dtype=root.dtype))
+        return root.wrap(np.ones_like(root.data))
+    if not hasattr(gradient, "grad_fn"):  # an array or a number, not a Tensor
+        gradient = root.wrap(np.array(gradient, dtype=root.dtype))
     if tuple(gradient.shape) != tuple(root.shape):
         raise RuntimeError(
             f"backward: gradient has shape {tuple(gradient.shape)} but the output "
@@ -273,11 +273,11 @@ def run_backward(
             grad = grads.pop(key, None)
             if grad is None:
                 continue
-            ctx = node._ctx
+            ctx = node.grad_fn
             if wanted is not None:
                 if key in wanted:
                     captured[key] = grad
-            elif ctx is None or node._retains_grad:
+            elif ctx is None or node.retains_grad:
                 node.grad = grad if node.grad is None else node.grad + grad
             if ctx is None:
                 continue

@@ -43,7 +43,7 @@ def _outputs(fn: Callable, inputs: Sequence[Any]) -> tuple:
     out = fn(*inputs)
     outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
     for i, o in enumerate(outs):
-        if not hasattr(o, "_ctx"):
+        if not hasattr(o, "grad_fn"):
             raise TypeError(f"gradcheck: output {i} of fn is a {type(o).__name__}, not a Tensor")
     return outs
 
@@ -56,7 +56,7 @@ def _values(outputs: Sequence[Any]) -> list[np.ndarray]:
 def _check_inputs(inputs: Sequence[Any]) -> list[int]:
     diff = []
     for i, t in enumerate(inputs):
-        if not hasattr(t, "_ctx"):
+        if not hasattr(t, "grad_fn"):
             raise TypeError(f"gradcheck: input {i} is a {type(t).__name__}, not a Tensor")
         if t.requires_grad:
             if t.dtype != np.float64:

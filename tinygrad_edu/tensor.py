@@ -68,7 +68,7 @@ def _axis(axis: Axis, dim: Axis) -> Any:
     return axis
 
 
-def _shape_args(shape: tuple) -> tuple[int, ...]:
+def shape_args(shape: tuple) -> tuple[int, ...]:
     """reshape(2, 3) and reshape((2, 3)) both mean (2, 3)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
@@ -89,27 +89,31 @@ def _index(index: Any) -> Any:
 class Tensor:
     """An n-dimensional array that records the ops applied to it for backward."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "retains_grad", "__weakref__")
     __array_priority__ = 1000  # ndarray + Tensor calls Tensor.__radd__, not NumPy's
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = _to_array(data, dtype)
         self.grad: Tensor | None = None
-        self._ctx: engine.Function | None = None
-        self._retains_grad = False
+        self.grad_fn: engine.Function | None = None
+        self.retains_grad = False
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
     @staticmethod
-    def _wrap(data: Any, ctx: engine.Function | None = None) -> Tensor:
-        """A Tensor around `data` without copying (the engine's constructor)."""
+    def wrap(data: Any, ctx: engine.Function | None = None) -> Tensor:
+        """A plain Tensor around `data` without copying, made by `ctx` when given.
+
+        The engine's constructor (it cannot import this class, so it calls this
+        method on the tensors it is handed); user code calls `from_numpy`.
+        """
         t = Tensor.__new__(Tensor)
         t.data = data if type(data) is np.ndarray else np.asarray(data)  # NumPy scalars too
         t.grad = None
-        t._ctx = ctx
+        t.grad_fn = ctx
         t.requires_grad = ctx is not None
-        t._retains_grad = False
+        t.retains_grad = False
         return t
 
     # -- introspection -----------------------------------------------------
@@ -128,12 +132,7 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors not produced by a recorded op (their .grad is kept)."""
-        return self._ctx is None
-
-    @property
-    def grad_fn(self) -> engine.Function | None:
-        """The op that produced this tensor (None for leaves)."""
-        return self._ctx
+        return self.grad_fn is None
 
     def size(self, dim: int | None = None) -> Any:
         return self.data.shape if dim is None else self.data.shape[dim]
@@ -188,8 +187,8 @@ class Tensor:
         extras = []
         if self.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
-        if self._ctx is not None:
-            extras.append(f"grad_fn=<{type(self._ctx).__name__}>")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
@@ -202,7 +201,7 @@ class Tensor:
         engine.backward(self, gradient, retain_graph, create_graph)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if self._ctx is not None and not requires_grad:
+        if self.grad_fn is not None and not requires_grad:
             raise RuntimeError(
                 "requires_grad_: only leaf tensors can change requires_grad; "
                 "use .detach() to get a tensor that does not require grad"
@@ -217,11 +216,11 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep .grad on this non-leaf tensor after backward (leaves always keep it)."""
-        self._retains_grad = self._ctx is not None
+        self.retains_grad = self.grad_fn is not None
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory)."""
-        return Tensor._wrap(self.data)
+        return Tensor.wrap(self.data)
 
     # -- conversions -------------------------------------------------------
     def _operand(self, other: Any) -> Tensor:
@@ -231,10 +230,10 @@ class Tensor:
             return other
         if isinstance(other, (bool, int, float)):
             if self.data.dtype.kind == "f":
-                return Tensor._wrap(np.array(other, dtype=self.data.dtype))
+                return Tensor.wrap(np.array(other, dtype=self.data.dtype))
             if isinstance(other, float):
-                return Tensor._wrap(np.array(other, dtype=np.float32))
-        return Tensor._wrap(np.asarray(other))
+                return Tensor.wrap(np.array(other, dtype=np.float32))
+        return Tensor.wrap(np.asarray(other))
 
     def cast(self, dtype: Any) -> Tensor:
         """This tensor in another dtype; differentiable between float dtypes."""
@@ -242,7 +241,7 @@ class Tensor:
         if dtype == self.dtype:
             return self
         if dtype.kind != "f" or self.dtype.kind != "f":  # ints and bools carry no gradient
-            return Tensor._wrap(self.data.astype(dtype))
+            return Tensor.wrap(self.data.astype(dtype))
         return Cast.apply(self, dtype=dtype)
 
     def double(self) -> Tensor:
@@ -303,9 +302,9 @@ class Tensor:
     def where(self, condition: Any, other: Any) -> Tensor:
         """Elements of self where `condition` is true, else of `other` (as torch.Tensor.where)."""
         if not isinstance(condition, Tensor):
-            condition = Tensor._wrap(np.asarray(condition))
+            condition = Tensor.wrap(np.asarray(condition))
         if condition.dtype != np.bool_:
-            condition = Tensor._wrap(condition.data.astype(bool))
+            condition = Tensor.wrap(condition.data.astype(bool))
         return Where.apply(condition, self, self._operand(other))
 
     def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
@@ -340,7 +339,7 @@ class Tensor:
     # -- comparisons (no gradient: the result is a bool tensor) ------------------
     def _compare(self, other: Any, fn: np.ufunc) -> Tensor:
         other = other.data if isinstance(other, Tensor) else other
-        return Tensor._wrap(fn(self.data, other))
+        return Tensor.wrap(fn(self.data, other))
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, np.less)
@@ -363,29 +362,29 @@ class Tensor:
     def __invert__(self) -> Tensor:
         if self.dtype != np.bool_:
             raise TypeError(f"~ (logical not) needs a bool tensor, got dtype {self.dtype}")
-        return Tensor._wrap(~self.data)
+        return Tensor.wrap(~self.data)
 
     lt, le, gt, ge, eq, ne = __lt__, __le__, __gt__, __ge__, __eq__, __ne__
 
     def any(self) -> Tensor:
-        return Tensor._wrap(np.any(self.data))
+        return Tensor.wrap(np.any(self.data))
 
     def all(self) -> Tensor:
-        return Tensor._wrap(np.all(self.data))
+        return Tensor.wrap(np.all(self.data))
 
     def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
                keepdim: bool | None = None) -> Tensor:
         """Index of the largest element (no gradient)."""
         axis = _axis(axis, dim)
         keep = keepdims if keepdim is None else keepdim
-        return Tensor._wrap(np.argmax(self.data, axis=axis, keepdims=keep).astype(np.int64))
+        return Tensor.wrap(np.argmax(self.data, axis=axis, keepdims=keep).astype(np.int64))
 
     def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
                keepdim: bool | None = None) -> Tensor:
         """Index of the smallest element (no gradient)."""
         axis = _axis(axis, dim)
         keep = keepdims if keepdim is None else keepdim
-        return Tensor._wrap(np.argmin(self.data, axis=axis, keepdims=keep).astype(np.int64))
+        return Tensor.wrap(np.argmin(self.data, axis=axis, keepdims=keep).astype(np.int64))
 
     # -- reductions ---------------------------------------------------------------
     def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
@@ -409,7 +408,7 @@ class Tensor:
 
     # -- movement -------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
-        shape = _shape_args(shape)
+        shape = shape_args(shape)
         if shape == self.shape:
             return self
         return Reshape.apply(self, shape=shape)
@@ -417,11 +416,11 @@ class Tensor:
     view = reshape
 
     def permute(self, *dims: Any) -> Tensor:
-        return Permute.apply(self, dims=_shape_args(dims))
+        return Permute.apply(self, dims=shape_args(dims))
 
     def expand(self, *shape: Any) -> Tensor:
         """Broadcast to `shape` without copying; -1 keeps an axis as it is."""
-        shape = _shape_args(shape)
+        shape = shape_args(shape)
         offset = len(shape) - self.ndim
         shape = tuple(
             self.shape[i - offset] if s == -1 and i >= offset else s for i, s in enumerate(shape)
@@ -526,7 +525,7 @@ class Tensor:
         """The max along `axis` as a constant; subtracting it keeps exp() from
         overflowing and leaves softmax/logsumexp unchanged."""
         peak = self.data.max(axis=axis, keepdims=True)
-        return Tensor._wrap(np.where(np.isfinite(peak), peak, 0))
+        return Tensor.wrap(np.where(np.isfinite(peak), peak, 0))
 
     def logsumexp(self, axis: int = -1, keepdims: bool = False, *, dim: int | None = None,
                   keepdim: bool | None = None) -> Tensor:
@@ -587,3 +586,16 @@ def maximum(x: Tensor, y: Any) -> Tensor:
 
 def minimum(x: Tensor, y: Any) -> Tensor:
     return x.minimum(y)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor that shares memory with a NumPy array (as torch.from_numpy): writes to
+    one show in the other. The dtype is kept; no copy is made."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"from_numpy: cannot make a tensor of dtype {array.dtype}; expected bool, "
+            "int or float"
+        )
+    return Tensor.wrap(array)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from .engine import Function
 from .ops.domain import Sample, Shape
-from .tensor import Tensor
+from .tensor import Tensor, from_numpy
 
 
 def shapes(min_dims: int = 0, max_dims: int = 3, max_side: int = 4) -> st.SearchStrategy:
@@ -131,7 +131,7 @@ def op_samples(op: type[Function]) -> st.SearchStrategy:
 def sample_tensors(sample: Sample) -> tuple[Tensor, ...]:
     """A sample's inputs as float64 leaves that require grad, followed by its constants."""
     leaves = tuple(Tensor(a, dtype=np.float64, requires_grad=True) for a in sample.inputs)
-    return leaves + tuple(Tensor._wrap(np.asarray(c)) for c in sample.constants)
+    return leaves + tuple(from_numpy(np.asarray(c)) for c in sample.constants)
 
 
 def assert_close(actual: Any, expected: Any, atol: float = 1e-6, rtol: float = 1e-5) -> None:

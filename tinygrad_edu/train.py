@@ -27,7 +27,7 @@ from .engine import no_grad
 from .files import write_text
 from .nn import functional as F  # noqa: N812 (PyTorch's convention)
 from .rng import generator
-from .tensor import Tensor
+from .tensor import Tensor, from_numpy
 
 LossFn = Callable[[Tensor, Tensor], Tensor]
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -131,7 +131,7 @@ class RandomShift:
             mirrored = rng.random(n) < 0.5
             array = array.copy() if not p else array  # never write into the caller's batch
             array[mirrored] = array[mirrored, :, :, ::-1]
-        return Tensor._wrap(array)
+        return from_numpy(array)
 
     def __repr__(self) -> str:
         return f"RandomShift(max_shift={self.max_shift}, flip={self.flip})"

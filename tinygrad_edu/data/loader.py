@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..rng import generator
-from ..tensor import Tensor
+from ..tensor import Tensor, from_numpy
 
 
 def _as_array(value: Any) -> np.ndarray:
@@ -73,7 +73,7 @@ class DataLoader:
             else:
                 x, y = _collate([self.dataset[int(i)] for i in indices])
             # _wrap: the batch arrays are fresh, so no need for the constructor's copy.
-            yield Tensor._wrap(x), None if y is None else Tensor._wrap(y)
+            yield from_numpy(x), None if y is None else from_numpy(y)
 
     def __repr__(self) -> str:
         return (

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from ..ops.window import Fold, Unfold, blocks
-from ..tensor import Tensor
+from ..tensor import Tensor, from_numpy
 from . import init
-from .layers import _BatchNorm
+from .layers import BatchNormBase
 from .module import Module, Parameter
 
 IntPair = int | tuple[int, int]
@@ -358,7 +358,7 @@ def avg_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
         out = total / float(kernel[0] * kernel[1])
     else:  # how many real (unpadded) pixels each window covers: a constant
         valid = _valid_taps(tuple(x.shape[2:]), kernel, stride, padding, dilation, out_size)
-        out = total / Tensor._wrap(valid.sum(axis=(0, 1)).astype(x.dtype))
+        out = total / from_numpy(valid.sum(axis=(0, 1)).astype(x.dtype))
     return out.squeeze(0) if unbatched else out
 
 
@@ -476,7 +476,7 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
 
 
-class BatchNorm2d(_BatchNorm):
+class BatchNorm2d(BatchNormBase):
     """Batch normalization of (N, C, H, W) inputs per channel C, statistics over N, H, W
     (F.batch_norm); running statistics and affine weight/bias as PyTorch."""
 

@@ -15,13 +15,13 @@ import numpy as np
 
 from ..ops.nn_ops import Linear
 from ..rng import generator
-from ..tensor import Tensor
+from ..tensor import Tensor, from_numpy
 
 _REDUCTIONS = ("mean", "sum", "none")
 
 
 def _constant(array: np.ndarray) -> Tensor:
-    return Tensor._wrap(array)
+    return from_numpy(array)
 
 
 # -- linear and activations -------------------------------------------------------

@@ -139,7 +139,7 @@ class Flatten(Module):
 # -- normalization ---------------------------------------------------------------------
 
 
-class _BatchNorm(Module):
+class BatchNormBase(Module):
     """Shared by BatchNorm1d and BatchNorm2d; subclasses say which input ranks they take.
 
     Buffers: running_mean, running_var and num_batches_tracked (as PyTorch).
@@ -197,7 +197,7 @@ class _BatchNorm(Module):
                 f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
 
-class BatchNorm1d(_BatchNorm):
+class BatchNorm1d(BatchNormBase):
     """Batch normalization over (N, C) or (N, C, L) inputs, per channel C."""
 
     _input_ranks = (2, 3)

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, from_numpy
 
 
 class Parameter(Tensor):
@@ -70,7 +70,7 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         out = self.forward(*args, **kwargs)
-        if isinstance(out, Tensor) and out._ctx is not None:
+        if isinstance(out, Tensor) and out.grad_fn is not None:
             # Remembered weakly (no graph is kept alive) so that tinygrad_edu.viz can box
             # exactly the ops of this call: those between its inputs and its output.
             inputs = tuple(weakref.ref(a) for a in (*args, *kwargs.values())
@@ -241,7 +241,7 @@ class Module:
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                param.grad = Tensor._wrap(np.zeros_like(param.grad.data))
+                param.grad = from_numpy(np.zeros_like(param.grad.data))
 
     def to(self, dtype: Any) -> Module:
         """Convert floating point parameters and buffers to `dtype`, in place."""

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import enable_grad, no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, from_numpy
 
 
 class Optimizer:
@@ -86,7 +86,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad = Tensor._wrap(np.zeros_like(p.grad.data))
+                    p.grad = from_numpy(np.zeros_like(p.grad.data))
 
     @no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:

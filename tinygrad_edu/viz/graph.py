@@ -183,7 +183,7 @@ def trace_graph(root: Tensor, params: Any = None) -> GraphTrace:
         key = id(tensor)
         node_id = f"t{len(trace.tensors)}"
         trace._ids[key] = node_id
-        ctx = tensor._ctx
+        ctx = tensor.grad_fn
         if ctx is not None:
             kind = "intermediate"
             op_id = "op" + node_id[1:]

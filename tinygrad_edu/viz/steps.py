@@ -71,14 +71,14 @@ def _walk(root: Any, gradient: Any, trace: GraphTrace) -> list[BackwardStep]:
     with no_grad():
         for node in reversed(_toposort([root])):
             grad = grads.pop(id(node), None)
-            ctx = node._ctx
+            ctx = node.grad_fn
             if grad is None or ctx is None:
                 continue
             shadow = _replay(ctx, node)
             sent = _input_grads(shadow, grad)
             local = None
             if node.data.size == 1:  # d(output)/d(input) is then a plain array
-                local = _input_grads(shadow, node._wrap(np.ones_like(node.data)))
+                local = _input_grads(shadow, node.wrap(np.ones_like(node.data)))
             flows = []
             for position, (parent, parent_grad) in enumerate(zip(ctx.parents, sent)):
                 if parent_grad is None or not parent.requires_grad:
