@@ -148,6 +148,16 @@ class Function:
         """Lower-case op name used in error messages and graph drawings."""
         return type(self).__name__.lower()
 
+    @classmethod
+    def rule(cls) -> str:
+        """The op's derivative rule: the first paragraph of its docstring, on one line.
+
+        The one place that reads a rule; gradcheck's report, graph drawings,
+        `explain` and the animation all show this text.
+        """
+        paragraph = (cls.__doc__ or "").strip().split("\n\n")[0]
+        return " ".join(paragraph.split()) or f"{cls.__name__.lower()} (no rule documented)"
+
     # -- building the graph -------------------------------------------------
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Any:
