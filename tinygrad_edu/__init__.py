@@ -3,6 +3,7 @@
 from numpy import bool_ as bool  # noqa: A004 (dtype names as in PyTorch)
 from numpy import float32, float64, int32, int64
 
+from . import autograd
 from .creation import (
     arange,
     eye,
@@ -15,7 +16,15 @@ from .creation import (
     zeros,
     zeros_like,
 )
-from .engine import enable_grad, grad, is_grad_enabled, no_grad
+from .engine import (
+    Function,
+    enable_grad,
+    grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .rng import initial_seed, manual_seed
 from .tensor import Tensor, cat, from_numpy, maximum, minimum, stack, where
@@ -36,7 +45,8 @@ def __getattr__(name: str):  # PEP 562: `tinygrad_edu.nn` without importing it u
 __all__ = [
     "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "arange", "eye", "rand", "randn",
     "zeros_like", "ones_like", "cat", "stack", "where", "maximum", "minimum",
-    "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
+    "Function", "autograd", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+    "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
     "GradcheckError", "manual_seed", "initial_seed",
     "float32", "float64", "int32", "int64", "bool",
     "nn", "optim", "data", "viz", "__version__",

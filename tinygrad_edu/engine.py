@@ -13,7 +13,7 @@ which always makes a plain Tensor (never a subclass such as nn.Parameter).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -65,9 +65,38 @@ class enable_grad(_GradMode):  # noqa: N801 (PyTorch's name)
     mode = True
 
 
-class _set_grad_enabled(_GradMode):  # noqa: N801
+class set_grad_enabled(_GradMode):  # noqa: N801 (PyTorch's name)
+    """Set grad mode on or off: as a call it takes effect at once
+    (``set_grad_enabled(False)``), as a context manager or decorator only inside."""
+
     def __init__(self, mode: bool) -> None:
-        self.mode = mode
+        global _grad_enabled
+        self.mode = bool(mode)
+        self._previous = _grad_enabled
+        _grad_enabled = self.mode
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        _grad_enabled = self.mode
+
+    def __call__(self, fn: Callable) -> Callable:
+        global _grad_enabled
+        _grad_enabled = self._previous  # as a decorator it only applies inside fn
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class inference_mode(_GradMode):  # noqa: N801 (PyTorch's name)
+    """As no_grad here (PyTorch's inference mode also skips version counting)."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = not mode
 
 
 # ---------------------------------------------------------------------------
@@ -93,7 +122,12 @@ class Function:
 
     registry: ClassVar[dict[str, type[Function]]] = {}
 
-    __slots__ = ("parents", "needs_input_grad", "_saved", "output", "params")
+    # Set by apply (no __slots__: a student's subclass would get a __dict__ anyway).
+    parents: tuple
+    needs_input_grad: tuple[bool, ...]
+    output: Any
+    params: dict[str, Any]
+    _saved: tuple | None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -158,6 +192,63 @@ class Function:
         paragraph = (cls.__doc__ or "").strip().split("\n\n")[0]
         return " ".join(paragraph.split()) or f"{cls.__name__.lower()} (no rule documented)"
 
+    # -- running backward ---------------------------------------------------
+    def input_grads(self, grad: Any, output: Any) -> tuple:
+        """Backward for the output tensor `output` whose gradient is `grad`: one entry
+        per input, its gradient (of the input's shape and dtype) or None where the
+        input needs none. A backward that returns the wrong number of gradients or a
+        wrong shape is a bug in the op, reported with the input's position."""
+        self.output = output
+        try:
+            sent = self.backward(grad)
+        finally:
+            self.output = None
+        if type(sent) is not tuple:
+            sent = (sent,)
+        parents = self.parents
+        if len(sent) != len(parents):
+            raise RuntimeError(
+                f"{self.name}: backward returned {len(sent)} gradient(s) for {len(parents)} "
+                "input(s); return one per input (None for inputs without a gradient)"
+            )
+        matched = []
+        for position, (parent, parent_grad) in enumerate(zip(parents, sent)):
+            if parent_grad is None or not parent.requires_grad:
+                matched.append(None)
+                continue
+            g, p = parent_grad.data, parent.data
+            if g.shape != p.shape or g.dtype != p.dtype:
+                parent_grad = self._matched(position, parent, parent_grad)
+            matched.append(parent_grad)
+        return tuple(matched)
+
+    def _matched(self, position: int, parent: Any, grad: Any) -> Any:
+        """A gradient must have its input's shape (else the op is wrong); a dtype
+        difference is cast away."""
+        if grad.data.shape != parent.data.shape:
+            raise RuntimeError(
+                f"{self.name}: backward returned a gradient of shape {tuple(grad.shape)} "
+                f"for input {position} of shape {tuple(parent.shape)} (bug in the op's "
+                "backward: a broadcast input needs its gradient summed back to its shape)"
+            )
+        if grad.data.dtype != parent.data.dtype:
+            grad = grad.cast(parent.data.dtype)
+        return grad
+
+    def replayed(self, output: Any) -> Function:
+        """A fresh ctx of this op, its forward run again on the same inputs, so that
+        backward can run without reading (or freeing) this ctx's saved arrays."""
+        shadow = type(self).__new__(type(self))
+        shadow._saved = ()
+        shadow.params = self.params
+        out = shadow.forward(*[p.data for p in self.parents], **self.params)
+        # a saved copy of the output is the output tensor itself, as in apply
+        shadow._saved = tuple(output.data if a is out else a for a in shadow._saved)
+        shadow.parents = self.parents
+        shadow.needs_input_grad = self.needs_input_grad
+        shadow.output = None
+        return shadow
+
     # -- building the graph -------------------------------------------------
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Any:
@@ -201,11 +292,11 @@ def _shape_error(op: str, inputs: Sequence[Any], error: Exception) -> Exception:
 
 
 # ---------------------------------------------------------------------------
-# Backward pass
+# Backward pass: one walk, consumed by backward(), grad() and viz.
 # ---------------------------------------------------------------------------
 
 
-def _toposort(roots: Iterable[Any], every_tensor: bool = False) -> list:
+def toposort(roots: Iterable[Any], every_tensor: bool = False) -> list:
     """Nodes that require grad (every tensor, constants too, with every_tensor=True),
     every node after all of its inputs and, among an op's inputs, left to right.
 
@@ -232,8 +323,8 @@ def _toposort(roots: Iterable[Any], every_tensor: bool = False) -> list:
     return order
 
 
-def _check_root(root: Any, gradient: Any) -> Any:
-    """The gradient to seed `root` with; validates it against the root."""
+def seed_gradient(root: Any, gradient: Any) -> Any:
+    """The gradient that starts the backward pass at `root`, checked against it."""
     if not root.requires_grad:
         raise RuntimeError(
             "backward: the tensor does not require grad and has no grad_fn; "
@@ -258,69 +349,107 @@ def _check_root(root: Any, gradient: Any) -> Any:
     return gradient
 
 
-def run_backward(
-    roots: Sequence[Any],
-    gradients: Sequence[Any],
-    retain_graph: bool,
-    create_graph: bool,
-    capture: Sequence[Any] | None = None,
-) -> dict[int, Any]:
-    """Propagate `gradients` from `roots` to every node that requires grad.
+class BackwardStep:
+    """One node of the backward pass, as `backward_walk` yields it.
 
-    With `capture=None` gradients accumulate into leaf `.grad` (and into
-    non-leaves that called `retain_grad()`); otherwise the gradients of the
-    `capture` tensors are returned by id and no `.grad` is touched.
+    - ``node``: the tensor whose gradient is now complete (summed over all its uses);
+    - ``op``: the Function that made it (None for a leaf); its ``parents`` are the
+      op's inputs;
+    - ``upstream``: dL/d(node), after the node's gradient hooks;
+    - ``input_grads``: one entry per op input, the gradient the op sends it
+      (upstream pushed through the op's backward, already of the input's shape and
+      dtype), or None where the input needs none; empty for a leaf;
+    - ``rule``: the op's derivative rule (its docstring's first paragraph).
     """
+
+    __slots__ = ("node", "op", "upstream", "input_grads")
+
+    def __init__(self, node: Any, op: Function | None, upstream: Any,
+                 input_grads: tuple) -> None:
+        self.node = node
+        self.op = op
+        self.upstream = upstream
+        self.input_grads = input_grads
+
+    @property
+    def rule(self) -> str:
+        return "" if self.op is None else self.op.rule()
+
+    def __repr__(self) -> str:
+        op = "leaf" if self.op is None else self.op.name
+        return f"BackwardStep({op}, shape={tuple(self.node.shape)})"
+
+
+def backward_walk(
+    roots: Sequence[Any],
+    gradients: Sequence[Any] | None = None,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    replay: bool = False,
+) -> Iterator[BackwardStep]:
+    """The backward pass as an iterator: one `BackwardStep` per node that receives a
+    gradient, outputs before inputs (each node once its gradient is complete).
+
+    `gradients` seeds each root (None: ones, for one-element roots). The walk
+    writes no `.grad` (its consumers do: `backward()` accumulates into leaves,
+    `grad()` collects the inputs asked for). With `create_graph=True` the
+    backward ops are recorded, so the gradients can be differentiated again.
+    Saved arrays are freed as each op is passed unless `retain_graph=True`.
+    With `replay=True` each op's forward is run again on a fresh ctx to get
+    what its backward needs: the graph is neither read for saved arrays nor
+    freed, so a graph can be walked after `backward()` freed it (viz does this).
+    """
+    global _grad_enabled
+    if gradients is None:
+        gradients = (None,) * len(roots)
     grads: dict[int, Any] = {}
     for root, gradient in zip(roots, gradients):
+        seed = seed_gradient(root, gradient)
         key = id(root)
-        grads[key] = gradient if key not in grads else grads[key] + gradient
-    wanted = None if capture is None else {id(t) for t in capture}
-    captured: dict[int, Any] = {}
-    with _set_grad_enabled(create_graph):
-        for node in reversed(_toposort(roots)):
-            key = id(node)
-            grad = grads.pop(key, None)
-            if grad is None:
-                continue
+        grads[key] = seed if key not in grads else grads[key] + seed
+    for node in reversed(toposort(roots)):
+        grad = grads.pop(id(node), None)
+        if grad is None:
+            continue
+        previous_mode, _grad_enabled = _grad_enabled, create_graph
+        try:
+            if node.grad_hooks:
+                grad = run_grad_hooks(node, grad)
             ctx = node.grad_fn
-            if wanted is not None:
-                if key in wanted:
-                    captured[key] = grad
-            elif ctx is None or node.retains_grad:
-                node.grad = grad if node.grad is None else node.grad + grad
             if ctx is None:
-                continue
-            if ctx._saved is None:
-                ctx.check_not_freed()
-            ctx.output = node
-            input_grads = ctx.backward(grad)
-            ctx.output = None
-            if not retain_graph:
-                ctx._saved = None
-            if type(input_grads) is not tuple:
-                input_grads = (input_grads,)
-            for parent, parent_grad in zip(ctx.parents, input_grads):
-                if parent_grad is None or not parent.requires_grad:
-                    continue
-                g, p = parent_grad.data, parent.data
-                if g.shape != p.shape or g.dtype != p.dtype:
-                    parent_grad = _match_parent(ctx, parent, parent_grad)
-                key = id(parent)
-                previous = grads.get(key)
-                grads[key] = parent_grad if previous is None else previous + parent_grad
-    return captured
+                sent: tuple = ()
+            else:
+                if replay:
+                    ctx = ctx.replayed(node)
+                elif ctx._saved is None:
+                    ctx.check_not_freed()
+                sent = ctx.input_grads(grad, node)
+                if not (retain_graph or replay):
+                    ctx._saved = None
+                for parent, parent_grad in zip(ctx.parents, sent):
+                    if parent_grad is not None:
+                        key = id(parent)
+                        earlier = grads.get(key)
+                        grads[key] = parent_grad if earlier is None else earlier + parent_grad
+        finally:
+            _grad_enabled = previous_mode
+        yield BackwardStep(node, ctx, grad, sent)
 
 
-def _match_parent(ctx: Function, parent: Any, grad: Any) -> Any:
-    """A gradient must have its input's shape and dtype; a mismatch is a bug in an op."""
-    if grad.data.shape != parent.data.shape:
-        raise RuntimeError(
-            f"{ctx.name}: backward returned a gradient of shape {tuple(grad.shape)} "
-            f"for an input of shape {tuple(parent.shape)} (bug in the op's backward)"
-        )
-    if grad.data.dtype != parent.data.dtype:
-        grad = grad.cast(parent.data.dtype)
+def run_grad_hooks(node: Any, grad: Any) -> Any:
+    """Tensor.register_hook: each hook sees the gradient and may return a new one."""
+    for hook in tuple(node.grad_hooks.values()):
+        result = hook(grad)
+        if result is not None:
+            if not hasattr(result, "grad_fn"):
+                raise TypeError(f"gradient hook {hook!r} returned a {type(result).__name__}; "
+                                "expected a Tensor or None")
+            if tuple(result.shape) != tuple(grad.shape):
+                raise RuntimeError(
+                    f"gradient hook {hook!r} returned a gradient of shape "
+                    f"{tuple(result.shape)} for a tensor of shape {tuple(grad.shape)}"
+                )
+            grad = result
     return grad
 
 
@@ -350,33 +479,47 @@ def grad(
     for i, t in enumerate(inputs):
         if not t.requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad")
-    seeds = [_check_root(o, g) for o, g in zip(outputs, grad_outputs)]
     if retain_graph is None:
         retain_graph = create_graph
-    captured = run_backward(outputs, seeds, retain_graph, create_graph, capture=inputs)
-    result = []
+    wanted = {id(t): i for i, t in enumerate(inputs)}
+    result: list = [None] * len(inputs)
+    for step in backward_walk(outputs, grad_outputs, retain_graph, create_graph):
+        position = wanted.get(id(step.node))
+        if position is not None:
+            result[position] = step.upstream
     for i, t in enumerate(inputs):
-        g = captured.get(id(t))
-        if g is None and not allow_unused:
+        if result[i] is None and not allow_unused:
             raise RuntimeError(
                 f"grad: input {i} (shape {tuple(t.shape)}) was not used to compute the "
                 "outputs; pass allow_unused=True to get None for it"
             )
-        result.append(g)
     return tuple(result)
 
 
 def backward(
-    tensor: Any,
-    gradient: Any = None,
+    tensors: Any,
+    grad_tensors: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
 ) -> None:
-    """Accumulate d(tensor)/d(leaf) into every leaf's `.grad` (Tensor.backward)."""
-    seed = _check_root(tensor, gradient)
+    """Accumulate the gradients of `tensors` (one or a sequence) into every leaf's
+    `.grad`, and into non-leaves that called `retain_grad()` (Tensor.backward and
+    torch.autograd.backward); `grad_tensors` seeds each non-scalar output."""
+    roots = _as_tuple(tensors)
+    seeds = (None,) * len(roots) if grad_tensors is None else _as_tuple(grad_tensors)
+    if len(seeds) != len(roots):
+        raise ValueError(f"backward: got {len(seeds)} grad_tensors for {len(roots)} tensors")
     if retain_graph is None:
         retain_graph = create_graph
-    run_backward((tensor,), (seed,), retain_graph, create_graph)
+    for step in backward_walk(roots, seeds, retain_graph, create_graph):
+        node = step.node
+        if step.op is None or node.retains_grad:
+            grad = step.upstream
+            if node.grad is None:
+                node.grad = grad
+            else:
+                with set_grad_enabled(create_graph):
+                    node.grad = node.grad + grad
 
 
 def _as_tuple(x: Any) -> tuple:

@@ -8,12 +8,13 @@ those bindings, which need no backward code of their own.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import engine
+from .hooks import RemovableHandle, add_hook
 from .ops.elementwise import (
     Abs,
     Add,
@@ -89,7 +90,8 @@ def _index(index: Any) -> Any:
 class Tensor:
     """An n-dimensional array that records the ops applied to it for backward."""
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "retains_grad", "grad_hooks",
+                 "__weakref__")
     __array_priority__ = 1000  # ndarray + Tensor calls Tensor.__radd__, not NumPy's
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -97,6 +99,7 @@ class Tensor:
         self.grad: Tensor | None = None
         self.grad_fn: engine.Function | None = None
         self.retains_grad = False
+        self.grad_hooks: dict[int, Callable] | None = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -114,6 +117,7 @@ class Tensor:
         t.grad_fn = ctx
         t.requires_grad = ctx is not None
         t.retains_grad = False
+        t.grad_hooks = None
         return t
 
     # -- introspection -----------------------------------------------------
@@ -217,6 +221,18 @@ class Tensor:
     def retain_grad(self) -> None:
         """Keep .grad on this non-leaf tensor after backward (leaves always keep it)."""
         self.retains_grad = self.grad_fn is not None
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call `hook(grad)` each time this tensor's gradient has been computed, before
+        it is used further or stored in `.grad`; a returned Tensor replaces the
+        gradient (as torch.Tensor.register_hook). `handle.remove()` unregisters it."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook: cannot register a hook on a tensor that does not require grad"
+            )
+        if self.grad_hooks is None:
+            self.grad_hooks = {}
+        return add_hook(self.grad_hooks, hook)
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory)."""

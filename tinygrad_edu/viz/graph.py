@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..engine import _toposort
+from ..engine import toposort
 from ..files import write_bytes, write_text
 
 if TYPE_CHECKING:
@@ -131,9 +131,8 @@ class GraphTrace:
 
 
 def derivative_rule(ctx: Any) -> str:
-    """The op's derivative rule: its docstring, on one line."""
-    doc = type(ctx).__doc__ or ""
-    return " ".join(doc.split()) or f"{ctx.name} (no rule documented)"
+    """The op's derivative rule (Function.rule reads it from the op's docstring)."""
+    return str(type(ctx).rule())
 
 
 def _is_source(item: Any) -> bool:
@@ -179,7 +178,7 @@ def trace_graph(root: Tensor, params: Any = None) -> GraphTrace:
     names = {id(t): name for name, t in named_tensors(params)}
     trace = GraphTrace(root="")
     # every tensor behind root, constants included, in the order the forward pass made them
-    for tensor in _toposort([root], every_tensor=True):
+    for tensor in toposort([root], every_tensor=True):
         key = id(tensor)
         node_id = f"t{len(trace.tensors)}"
         trace._ids[key] = node_id

@@ -1,10 +1,9 @@
 """The backward pass, one op at a time, for teaching: `backward_steps` and `explain`.
 
-The walk mirrors engine.run_backward (same topological order, same gradient
-accumulation) but touches nothing of the user's: no `.grad` is written and the
-graph's saved arrays are neither used nor freed. Each op's forward is replayed on a
-fresh ctx to get the arrays its backward needs, so this works even after
-`loss.backward()` has freed the graph.
+Both read the engine's own backward walk (`engine.backward_walk`, the one that
+`backward()` runs) in its replay mode: no `.grad` is written and the graph's saved
+arrays are neither used nor freed (each op's forward runs again on a fresh ctx), so
+this works even after `loss.backward()` has freed the graph.
 """
 
 from __future__ import annotations
@@ -15,8 +14,8 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ..engine import _check_root, _match_parent, _toposort, no_grad
-from .graph import GraphTrace, derivative_rule, format_array, format_number, trace_graph
+from ..engine import backward_walk, no_grad
+from .graph import GraphTrace, format_array, format_number, trace_graph
 
 
 @dataclass(frozen=True)
@@ -44,59 +43,32 @@ class BackwardStep:
     inputs: tuple[GradFlow, ...]  # one per input that requires grad
 
 
-def _replay(ctx: Any, output: Any) -> Any:
-    """A fresh ctx of the same op with what its forward saves, so that backward can
-    run without reading (or freeing) the user's saved arrays."""
-    shadow = type(ctx).__new__(type(ctx))
-    shadow._saved = ()
-    shadow.params = ctx.params
-    out = shadow.forward(*[p.data for p in ctx.parents], **ctx.params)
-    # saved copies of the output are the output tensor itself (as Function.apply does)
-    shadow._saved = tuple(output.data if a is out else a for a in shadow._saved)
-    shadow.parents = ctx.parents
-    shadow.needs_input_grad = ctx.needs_input_grad
-    shadow.output = output
-    return shadow
-
-
-def _input_grads(shadow: Any, grad: Any) -> tuple:
-    grads = shadow.backward(grad)
-    return grads if type(grads) is tuple else (grads,)
-
-
 def _walk(root: Any, gradient: Any, trace: GraphTrace) -> list[BackwardStep]:
-    seed = _check_root(root, gradient)
-    grads: dict[int, Any] = {id(root): seed}
+    """The engine's backward walk, replayed (nothing of the user's graph is read or
+    freed), with trace ids and, for scalar outputs, each local derivative."""
     steps: list[BackwardStep] = []
-    with no_grad():
-        for node in reversed(_toposort([root])):
-            grad = grads.pop(id(node), None)
-            ctx = node.grad_fn
-            if grad is None or ctx is None:
+    for step in backward_walk([root], [gradient], replay=True):
+        ctx, node = step.op, step.node
+        if ctx is None:
+            continue
+        local = None
+        if node.data.size == 1:  # d(output)/d(input) is then a plain array
+            with no_grad():
+                local = ctx.input_grads(node.wrap(np.ones_like(node.data)), node)
+        flows = []
+        for position, (parent, parent_grad) in enumerate(zip(ctx.parents, step.input_grads)):
+            if parent_grad is None:
                 continue
-            shadow = _replay(ctx, node)
-            sent = _input_grads(shadow, grad)
-            local = None
-            if node.data.size == 1:  # d(output)/d(input) is then a plain array
-                local = _input_grads(shadow, node.wrap(np.ones_like(node.data)))
-            flows = []
-            for position, (parent, parent_grad) in enumerate(zip(ctx.parents, sent)):
-                if parent_grad is None or not parent.requires_grad:
-                    continue
-                parent_grad = _match_parent(ctx, parent, parent_grad)
-                previous = grads.get(id(parent))
-                grads[id(parent)] = parent_grad if previous is None else previous + parent_grad
-                if local is not None:
-                    local_grad = _match_parent(ctx, parent, local[position]).data
-                flows.append(GradFlow(
-                    node=trace.id_of(parent), tensor=parent, position=position,
-                    grad=parent_grad.data, local=None if local is None else local_grad,
-                ))
-            node_id = trace.id_of(node)
-            steps.append(BackwardStep(
-                index=len(steps), node=node_id, op_node="op" + node_id[1:], op=ctx.name,
-                rule=derivative_rule(ctx), output=node, upstream=grad.data, inputs=tuple(flows),
+            local_grad = None if local is None else local[position].data
+            flows.append(GradFlow(
+                node=trace.id_of(parent), tensor=parent, position=position,
+                grad=parent_grad.data, local=local_grad,
             ))
+        node_id = trace.id_of(node)
+        steps.append(BackwardStep(
+            index=len(steps), node=node_id, op_node="op" + node_id[1:], op=ctx.name,
+            rule=step.rule, output=node, upstream=step.upstream.data, inputs=tuple(flows),
+        ))
     return steps
 
 
