@@ -33,7 +33,7 @@ def is_grad_enabled() -> bool:
 class _GradMode:
     """Context manager and decorator that sets grad mode, restoring it on exit."""
 
-    mode: ClassVar[bool]
+    mode: bool
 
     def __enter__(self) -> None:
         global _grad_enabled
@@ -121,6 +121,9 @@ class Function:
     """
 
     registry: ClassVar[dict[str, type[Function]]] = {}
+    # Each op defines `domain(pick) -> Sample` (a staticmethod); declared, not given here,
+    # so that the meta-test can tell an op that forgot it.
+    domain: ClassVar[Callable[..., Any]]
 
     # Set by apply (no __slots__: a student's subclass would get a __dict__ anyway).
     parents: tuple
@@ -150,7 +153,7 @@ class Function:
             self.check_not_freed()
         output, parents = self.output, self.parents
         tensors = []
-        for array in self._saved:
+        for array in self._saved or ():
             if array is output.data:
                 tensors.append(output)
                 continue
@@ -171,10 +174,11 @@ class Function:
             )
 
     # -- the two halves every primitive writes ------------------------------
-    def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+    # Typed loosely on purpose: each op narrows them to its own inputs and params.
+    def forward(self, *arrays: Any, **params: Any) -> Any:
         raise NotImplementedError
 
-    def backward(self, grad_output: Any) -> Any:
+    def backward(self, *grad_output: Any, **unused: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} has no backward")
 
     @property
@@ -211,7 +215,7 @@ class Function:
                 f"{self.name}: backward returned {len(sent)} gradient(s) for {len(parents)} "
                 "input(s); return one per input (None for inputs without a gradient)"
             )
-        matched = []
+        matched: list = []
         for position, (parent, parent_grad) in enumerate(zip(parents, sent)):
             if parent_grad is None or not parent.requires_grad:
                 matched.append(None)
@@ -243,7 +247,8 @@ class Function:
         shadow.params = self.params
         out = shadow.forward(*[p.data for p in self.parents], **self.params)
         # a saved copy of the output is the output tensor itself, as in apply
-        shadow._saved = tuple(output.data if a is out else a for a in shadow._saved)
+        saved: tuple = shadow._saved or ()
+        shadow._saved = tuple(output.data if a is out else a for a in saved)
         shadow.parents = self.parents
         shadow.needs_input_grad = self.needs_input_grad
         shadow.output = None
@@ -266,7 +271,8 @@ class Function:
         if type(out_data) is not np.ndarray:
             # ufuncs turn 0-d arrays into NumPy scalars; keep the saved output's identity
             scalar, out_data = out_data, np.asarray(out_data)
-            ctx._saved = tuple(out_data if a is scalar else a for a in ctx._saved)
+            saved: tuple = ctx._saved or ()
+            ctx._saved = tuple(out_data if a is scalar else a for a in saved)
         if _grad_enabled:
             for t in inputs:
                 if t.requires_grad:

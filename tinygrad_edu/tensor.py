@@ -40,6 +40,7 @@ from .ops.movement import Cat, Expand, GetItem, Pad, Permute, Reshape, ScatterAd
 from .ops.reduce import Max, Min, Sum
 
 Axis = int | Sequence[int] | None
+Real = float  # inside Tensor, `float` is the method Tensor.float
 
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
@@ -148,7 +149,7 @@ class Tensor:
         """The underlying array (shared, not copied: detach semantics, as PyTorch)."""
         return self.data
 
-    def item(self) -> float | int | bool:
+    def item(self) -> Real | int | bool:
         if self.data.size != 1:
             raise ValueError(
                 f"item: only a one-element tensor can be converted to a Python number, "
@@ -178,7 +179,7 @@ class Tensor:
             )
         return bool(self.data)
 
-    def __float__(self) -> float:
+    def __float__(self) -> Real:
         return float(self.item())
 
     def __int__(self) -> int:
@@ -323,7 +324,7 @@ class Tensor:
             condition = Tensor.wrap(condition.data.astype(bool))
         return Where.apply(condition, self, self._operand(other))
 
-    def clip(self, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    def clip(self, min: Real | None = None, max: Real | None = None) -> Tensor:  # noqa: A002
         if min is None and max is None:
             raise ValueError("clip: give at least one of min and max")
         return Clip.apply(self, low=min, high=max)
@@ -452,7 +453,7 @@ class Tensor:
         """A zero tensor of `shape` with this tensor added at `index` (indexing's adjoint)."""
         return ScatterAdd.apply(self, shape=tuple(shape), index=_index(index))
 
-    def pad(self, widths: Sequence[Sequence[int]], value: float = 0.0) -> Tensor:
+    def pad(self, widths: Sequence[Sequence[int]], value: Real = 0.0) -> Tensor:
         """Constant padding with one (before, after) pair per axis, as numpy.pad."""
         widths = tuple((int(b), int(a)) for b, a in widths)
         return Pad.apply(self, widths=widths, value=value)
@@ -561,7 +562,7 @@ class Tensor:
         axis = _axis(axis, dim)
         return self - self.logsumexp(axis, keepdims=True)
 
-    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+    def leaky_relu(self, negative_slope: Real = 0.01) -> Tensor:
         return self.where(self > 0, self * negative_slope)
 
     def square(self) -> Tensor:

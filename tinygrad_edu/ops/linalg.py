@@ -60,6 +60,7 @@ class MatMul(Function):
     def domain(pick: Picker) -> Sample:
         n, k, m = pick.integer(1, 3), pick.integer(1, 3), pick.integer(1, 3)
         kind = pick.choice(("2d", "vec-mat", "mat-vec", "dot", "batched"))
+        shapes: tuple[tuple[int, ...], tuple[int, ...]]
         if kind == "2d":
             shapes = (n, k), (k, m)
         elif kind == "vec-mat":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,8 +32,8 @@ def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     """`shape` with the reduced axes set to 1 (the keepdims shape)."""
     if axis is None:
         return (1,) * len(shape)
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    axes = {a % len(shape) for a in axes} if shape else set()
+    given = axis if isinstance(axis, tuple) else (axis,)
+    axes = {a % len(shape) for a in given} if shape else set()
     return tuple(1 if i in axes else side for i, side in enumerate(shape))
 
 
@@ -65,7 +66,7 @@ class _Extremum(Function):
     """Shared by Max and Min: d(max x)/dx_i = 1/k for the k elements equal to the
     maximum, 0 elsewhere (ties share the gradient evenly, as torch.amax)."""
 
-    reduce_fn = staticmethod(np.max)
+    reduce_fn: Callable[..., np.ndarray] = staticmethod(np.max)
 
     def forward(ctx, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
         kept = ctx.reduce_fn(x, axis=axis, keepdims=True)
@@ -85,7 +86,7 @@ class _Extremum(Function):
 class Max(_Extremum):
     """d(max x)/dx_i = 1/k where x_i is one of k tied maxima, else 0."""
 
-    reduce_fn = staticmethod(np.max)
+    reduce_fn: Callable[..., np.ndarray] = staticmethod(np.max)
 
     @staticmethod
     def domain(pick: Picker) -> Sample:
