@@ -12,6 +12,7 @@ which always makes a plain Tensor (never a subclass such as nn.Parameter).
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
@@ -23,6 +24,11 @@ import numpy as np
 # ---------------------------------------------------------------------------
 
 _grad_enabled = True
+
+# In-place changes are numbered by one counter. An op remembers the number current when
+# it was recorded; backward compares it with the numbers of later changes to the tensors
+# the op needs, so a changed input is an error instead of a silently wrong gradient.
+_inplace_count = 0
 
 
 def is_grad_enabled() -> bool:
@@ -121,6 +127,12 @@ class Function:
     """
 
     registry: ClassVar[dict[str, type[Function]]] = {}
+    # False for ops whose backward never reads its inputs' values (add, reshape, ...):
+    # changing such an input in place after the op ran does not spoil its gradient.
+    reads_inputs: ClassVar[bool] = True
+    # True for ops whose output may share its input's memory (reshape, permute, ...):
+    # an in-place change through the output is then a change of the input too.
+    returns_view: ClassVar[bool] = False
     # Each op defines `domain(pick) -> Sample` (a staticmethod); declared, not given here,
     # so that the meta-test can tell an op that forgot it.
     domain: ClassVar[Callable[..., Any]]
@@ -131,6 +143,7 @@ class Function:
     output: Any
     params: dict[str, Any]
     _saved: tuple | None
+    epoch: int  # the in-place counter when the op was recorded
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -202,6 +215,8 @@ class Function:
         per input, its gradient (of the input's shape and dtype) or None where the
         input needs none. A backward that returns the wrong number of gradients or a
         wrong shape is a bug in the op, reported with the input's position."""
+        if _inplace_count > self.epoch:  # something changed in place since this op ran
+            self.check_versions(output)
         self.output = output
         try:
             sent = self.backward(grad)
@@ -239,6 +254,28 @@ class Function:
             grad = grad.cast(parent.data.dtype)
         return grad
 
+    def check_versions(self, output: Any) -> None:
+        """Refuse to run backward when a tensor it needs was changed in place after
+        this op was recorded (PyTorch's version-counter check)."""
+        saved = self._saved or ()
+        suspects = [(f"input {i}", t) for i, t in enumerate(self.parents) if t.requires_grad]
+        if any(a is output.data for a in saved):
+            suspects.append(("output", output))
+        for role, tensor in suspects:
+            changes = owner_of(tensor).version_log
+            if not changes or changes[-1] <= self.epoch:
+                continue
+            rewired = tensor.grad_fn is not None and tensor.grad_fn.epoch > self.epoch
+            if role == "output" or type(self).reads_inputs or rewired:
+                expected = bisect.bisect_right(changes, self.epoch)
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: the {role} of {self.name} (a tensor of shape "
+                    f"{tuple(tensor.shape)}) is at version {len(changes)}; expected version "
+                    f"{expected} instead. Compute the gradient before changing it, or change "
+                    "a .clone() of it instead."
+                )
+
     def replayed(self, output: Any) -> Function:
         """A fresh ctx of this op, its forward run again on the same inputs, so that
         backward can run without reading (or freeing) this ctx's saved arrays."""
@@ -252,6 +289,7 @@ class Function:
         shadow.parents = self.parents
         shadow.needs_input_grad = self.needs_input_grad
         shadow.output = None
+        shadow.epoch = self.epoch
         return shadow
 
     # -- building the graph -------------------------------------------------
@@ -273,14 +311,40 @@ class Function:
             scalar, out_data = out_data, np.asarray(out_data)
             saved: tuple = ctx._saved or ()
             ctx._saved = tuple(out_data if a is scalar else a for a in saved)
+        out = None
         if _grad_enabled:
             for t in inputs:
                 if t.requires_grad:
                     ctx.parents = inputs
                     ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
                     ctx.output = None
-                    return inputs[0].wrap(out_data, ctx)
-        return inputs[0].wrap(out_data)
+                    ctx.epoch = _inplace_count
+                    out = inputs[0].wrap(out_data, ctx)
+                    break
+        if out is None:
+            out = inputs[0].wrap(out_data)
+        if cls.returns_view and out_data.base is not None:
+            source = inputs[0]
+            if out_data.base is source.data or out_data.base is source.data.base:
+                out.view_of = owner_of(source)
+        return out
+
+
+def owner_of(tensor: Any) -> Any:
+    """The tensor that owns `tensor`'s memory: itself, or the one it is a view of."""
+    return tensor if tensor.view_of is None else tensor.view_of
+
+
+def record_inplace(tensor: Any) -> int:
+    """Note that `tensor`'s memory was just changed in place (every in-place op and
+    optimizer step calls this); returns the tensor's new version."""
+    global _inplace_count
+    _inplace_count += 1
+    owner = owner_of(tensor)
+    if owner.version_log is None:
+        owner.version_log = []
+    owner.version_log.append(_inplace_count)
+    return len(owner.version_log)
 
 
 def _shape_error(op: str, inputs: Sequence[Any], error: Exception) -> Exception:

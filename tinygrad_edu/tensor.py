@@ -15,6 +15,7 @@ import numpy as np
 
 from . import engine
 from .hooks import RemovableHandle, add_hook
+from .rng import generator
 from .ops.elementwise import (
     Abs,
     Add,
@@ -36,8 +37,18 @@ from .ops.elementwise import (
     Where,
 )
 from .ops.linalg import MatMul
-from .ops.movement import Cat, Expand, GetItem, Pad, Permute, Reshape, ScatterAdd
-from .ops.reduce import Max, Min, Sum
+from .ops.movement import (
+    Cat,
+    Clone,
+    Expand,
+    GetItem,
+    Pad,
+    Permute,
+    Reshape,
+    ScatterAdd,
+    SetItem,
+)
+from .ops.reduce import Cumsum, Max, Min, Sum
 
 Axis = int | Sequence[int] | None
 Real = float  # inside Tensor, `float` is the method Tensor.float
@@ -92,7 +103,7 @@ class Tensor:
     """An n-dimensional array that records the ops applied to it for backward."""
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "retains_grad", "grad_hooks",
-                 "__weakref__")
+                 "view_of", "version_log", "__weakref__")
     __array_priority__ = 1000  # ndarray + Tensor calls Tensor.__radd__, not NumPy's
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -101,6 +112,8 @@ class Tensor:
         self.grad_fn: engine.Function | None = None
         self.retains_grad = False
         self.grad_hooks: dict[int, Callable] | None = None
+        self.view_of: Tensor | None = None  # the tensor whose memory this one shares
+        self.version_log: list[int] | None = None  # engine.record_inplace's numbers
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -119,9 +132,16 @@ class Tensor:
         t.requires_grad = ctx is not None
         t.retains_grad = False
         t.grad_hooks = None
+        t.view_of = None
+        t.version_log = None
         return t
 
     # -- introspection -----------------------------------------------------
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place (PyTorch's name)."""
+        return len(engine.owner_of(self).version_log or ())
+
     @property
     def shape(self) -> tuple[int, ...]:
         return self.data.shape
@@ -235,9 +255,145 @@ class Tensor:
             self.grad_hooks = {}
         return add_hook(self.grad_hooks, hook)
 
+    # -- in-place changes ------------------------------------------------------
+    def _inplace(self, op: str, compute: Callable[[Tensor], Tensor], *others: Tensor) -> Tensor:
+        """Write `compute(self)` into this tensor's own memory.
+
+        Outside the graph (no_grad, or nothing requires grad) this is a plain write.
+        Inside it the result is computed from a copy of the old values and this
+        tensor becomes the output of that op, so gradients flow through the change;
+        ops recorded earlier that need the old values refuse to run backward later
+        (engine.record_inplace and Function.check_versions). A leaf that requires
+        grad cannot be changed in grad mode, as in PyTorch.
+        """
+        recording = engine.is_grad_enabled() and (
+            self.requires_grad or any(o.requires_grad for o in others))
+        if recording and self.requires_grad and self.grad_fn is None:
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad (shape {tuple(self.shape)}) cannot "
+                "be changed in place while gradients are recorded; change it inside "
+                "no_grad() (as optimizers do), or change a .clone() of it"
+            )
+        if recording:
+            before = Tensor.wrap(self.data, self.grad_fn)  # the old node of the graph
+            before.view_of = engine.owner_of(self)  # shares the memory about to change
+            source = Clone.apply(before) if before.requires_grad else Tensor.wrap(self.data.copy())
+            result = compute(source)
+        else:
+            with engine.no_grad():
+                result = compute(self)
+        self._write(op, result.data)
+        if recording:
+            self.grad_fn = result.grad_fn
+            self.requires_grad = result.requires_grad
+        engine.record_inplace(self)
+        return self
+
+    def _write(self, op: str, values: np.ndarray) -> None:
+        """Copy `values` into this tensor's memory, or raise before writing anything."""
+        if values.shape != self.shape:
+            raise RuntimeError(
+                f"{op}: the result has shape {tuple(values.shape)} but an in-place op "
+                f"must keep the tensor's shape {tuple(self.shape)}"
+            )
+        if not np.can_cast(values.dtype, self.dtype, casting="same_kind"):
+            raise RuntimeError(
+                f"{op}: the result has dtype {values.dtype}, which cannot be stored "
+                f"in place in a tensor of dtype {self.dtype}"
+            )
+        if not self.data.flags.writeable:
+            raise RuntimeError(
+                f"{op}: this tensor (shape {tuple(self.shape)}) is a read-only view, e.g. "
+                "made by expand(); change a .clone() of it instead"
+            )
+        np.copyto(self.data, values, casting="same_kind")
+
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        other = self._operand(other)
+        scaled = other if alpha == 1 else other * alpha
+        return self._inplace("add_", lambda x: x + scaled, other)
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        other = self._operand(other)
+        scaled = other if alpha == 1 else other * alpha
+        return self._inplace("sub_", lambda x: x - scaled, other)
+
+    def mul_(self, other: Any) -> Tensor:
+        other = self._operand(other)
+        return self._inplace("mul_", lambda x: x * other, other)
+
+    def div_(self, other: Any) -> Tensor:
+        other = self._operand(other)
+        return self._inplace("div_", lambda x: x / other, other)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        exponent = self._operand(exponent)
+        return self._inplace("pow_", lambda x: x ** exponent, exponent)
+
+    def clamp_(self, min: Real | None = None, max: Real | None = None) -> Tensor:  # noqa: A002
+        return self._inplace("clamp_", lambda x: x.clamp(min, max))
+
+    clip_ = clamp_
+
+    def neg_(self) -> Tensor:
+        return self._inplace("neg_", lambda x: -x)
+
+    def fill_(self, value: Any) -> Tensor:
+        value = self._operand(value)
+        if value.numel() != 1:
+            raise RuntimeError(f"fill_: expected a single value, got shape {tuple(value.shape)}")
+        return self._inplace(
+            "fill_", lambda x: SetItem.apply(x, value.reshape(()), index=Ellipsis), value)
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy `src` (broadcast to this shape, cast to this dtype) into this tensor."""
+        src = self._operand(src)
+        try:
+            np.broadcast_shapes(src.shape, self.shape)
+            fits = np.broadcast_shapes(src.shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(
+                f"copy_: the source of shape {tuple(src.shape)} cannot be broadcast to "
+                f"this tensor's shape {tuple(self.shape)}"
+            )
+        if src.dtype != self.dtype and src.dtype.kind == "f" and self.dtype.kind == "f":
+            src = src.cast(self.dtype)  # differentiable between float dtypes
+        elif src.dtype != self.dtype:
+            src = Tensor.wrap(src.data.astype(self.dtype))
+        return self._inplace("copy_", lambda x: SetItem.apply(x, src, index=Ellipsis), src)
+
+    def normal_(self, mean: Real = 0.0, std: Real = 1.0) -> Tensor:
+        """Fill with draws from N(mean, std**2) from the seeded generator."""
+        draws = generator().normal(mean, std, self.shape).astype(self.dtype)
+        return self._inplace("normal_", lambda x: Tensor.wrap(draws))
+
+    def uniform_(self, a: Real = 0.0, b: Real = 1.0) -> Tensor:
+        """Fill with draws from U[a, b) from the seeded generator."""
+        draws = generator().uniform(a, b, self.shape).astype(self.dtype)
+        return self._inplace("uniform_", lambda x: Tensor.wrap(draws))
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (shares memory)."""
-        return Tensor.wrap(self.data)
+        """The same data, cut from the graph (shares memory and the version count)."""
+        out = Tensor.wrap(self.data)
+        out.view_of = engine.owner_of(self)
+        return out
 
     # -- conversions -------------------------------------------------------
     def _operand(self, other: Any) -> Tensor:
@@ -250,7 +406,9 @@ class Tensor:
                 return Tensor.wrap(np.array(other, dtype=self.data.dtype))
             if isinstance(other, float):
                 return Tensor.wrap(np.array(other, dtype=np.float32))
-        return Tensor.wrap(np.asarray(other))
+        # arrays are copied, as PyTorch does: changing the array later must not
+        # change a gradient computed from it
+        return Tensor.wrap(np.array(other))
 
     def cast(self, dtype: Any) -> Tensor:
         """This tensor in another dtype; differentiable between float dtypes."""
@@ -449,6 +607,12 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return GetItem.apply(self, index=_index(index))
 
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """x[index] = value, in place (see `_inplace` for what that means for autograd)."""
+        index = _index(index)
+        value = self._operand(value)
+        self._inplace("setitem", lambda x: SetItem.apply(x, value, index=index), value)
+
     def scatter_add_into(self, shape: Sequence[int], index: Any) -> Tensor:
         """A zero tensor of `shape` with this tensor added at `index` (indexing's adjoint)."""
         return ScatterAdd.apply(self, shape=tuple(shape), index=_index(index))
@@ -498,6 +662,38 @@ class Tensor:
         start, end = start_dim % self.ndim, end_dim % self.ndim
         merged = math.prod(self.shape[start:end + 1])
         return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
+
+    def flip(self, *dims: Any) -> Tensor:
+        """The elements in reverse order along `dims` (a copy, as torch.flip)."""
+        out = self
+        for d in shape_args(dims):
+            axis = self._check_dim("flip", d)
+            out = out[(slice(None),) * axis + (np.arange(self.shape[axis] - 1, -1, -1),)]
+        return out if out is not self else self.clone()
+
+    def clone(self) -> Tensor:
+        """A copy in fresh memory that stays in the graph (gradients pass through)."""
+        return Clone.apply(self)
+
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """Running sums along `dim` (as torch.cumsum; ints sum in int64)."""
+        x = self if dtype is None else self.cast(dtype)
+        if dtype is None and x.dtype.kind in "biu":
+            x = x.cast(np.int64)
+        return Cumsum.apply(x, axis=int(dim))
+
+    def _check_dim(self, op: str, dim: int, ndim: int | None = None) -> int:
+        """`dim` as a non-negative axis, or an IndexError naming the op and the rank."""
+        rank = self.ndim if ndim is None else ndim
+        low, high = -max(rank, 1), max(rank, 1) - 1
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+        if not low <= dim <= high:
+            raise IndexError(
+                f"{op}: dim {dim} is out of range for a tensor with {rank} dims "
+                f"(shape {tuple(self.shape)}); expected a dim in [{low}, {high}]"
+            )
+        return int(dim) % max(rank, 1)
 
     # -- linear algebra ---------------------------------------------------------
     def matmul(self, other: Any) -> Tensor:

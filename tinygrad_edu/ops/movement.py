@@ -19,6 +19,9 @@ from .reduce import unbroadcast
 class Reshape(Function):
     """d reshape(x)/dx: the gradient is reshaped back to x's shape."""
 
+    returns_view = True
+    reads_inputs = False
+
     def forward(ctx, x: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
         try:
             return x.reshape(shape)
@@ -46,6 +49,9 @@ class Reshape(Function):
 class Permute(Function):
     """d permute(x, dims)/dx: the gradient is permuted by the inverse permutation."""
 
+    returns_view = True
+    reads_inputs = False
+
     def forward(ctx, x: np.ndarray, dims: tuple[int, ...] = ()) -> np.ndarray:
         if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
             raise ValueError(
@@ -67,6 +73,9 @@ class Permute(Function):
 
 class Expand(Function):
     """d expand(x)/dx: the gradients of all copies of an element are summed."""
+
+    returns_view = True
+    reads_inputs = False
 
     def forward(ctx, x: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
         try:
@@ -100,6 +109,9 @@ class GetItem(Function):
     """d x[index]/dx: the gradient is scattered back to the indexed positions,
     adding where an index repeats."""
 
+    returns_view = True
+    reads_inputs = False
+
     def forward(ctx, x: np.ndarray, index: Any = None) -> np.ndarray:
         try:
             return np.asarray(x[index])
@@ -119,6 +131,8 @@ class GetItem(Function):
 class ScatterAdd(Function):
     """zeros(shape) with x added at `index`: the adjoint of indexing, so
     d scatter(x)/dx = indexing the gradient with the same index."""
+
+    reads_inputs = False
 
     def forward(ctx, x: np.ndarray, shape: tuple[int, ...] = (), index: Any = None) -> np.ndarray:
         out = np.zeros(shape, dtype=x.dtype)
@@ -163,6 +177,8 @@ def _pick_index(pick: Picker, shape: tuple[int, ...]) -> Any:
 class Pad(Function):
     """d pad(x)/dx: the gradient of the padded tensor, sliced back to x's place."""
 
+    reads_inputs = False
+
     def forward(
         ctx, x: np.ndarray, widths: tuple[tuple[int, int], ...] = (), value: float = 0.0
     ) -> np.ndarray:
@@ -186,6 +202,8 @@ class Pad(Function):
 
 class Cat(Function):
     """d cat(xs)/dx_i: the slice of the gradient where x_i was placed."""
+
+    reads_inputs = False
 
     def forward(ctx, *xs: np.ndarray, axis: int = 0) -> np.ndarray:
         return np.concatenate(xs, axis=axis)
@@ -212,3 +230,69 @@ class Cat(Function):
             shapes.append(tuple(shape))
         inputs = tuple(pick.values(s) for s in shapes)
         return Sample(inputs, lambda *xs: xs[0].cat(xs[1:], axis=axis))
+
+
+class Clone(Function):
+    """d clone(x)/dx = 1: a copy in fresh memory, so the gradient passes unchanged."""
+
+    reads_inputs = False  # backward needs no input values: an in-place change later is fine
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        return x.copy()
+
+    def backward(ctx, grad: Any) -> Any:
+        return grad
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        return Sample((pick.values(pick.shape()),), lambda x: x.clone())
+
+
+class SetItem(Function):
+    """x with x[index] = v: d/dx is the gradient with the overwritten positions zeroed,
+    d/dv is the gradient at those positions, summed back to v's shape."""
+
+    reads_inputs = False
+
+    def forward(ctx, x: np.ndarray, v: np.ndarray, index: Any = None) -> np.ndarray:
+        out = x.copy()
+        try:
+            out[index] = v
+        except (IndexError, ValueError) as error:
+            raise type(error)(
+                f"setitem: cannot assign a value of shape {v.shape} to index {index!r} "
+                f"of a tensor of shape {x.shape} ({error})"
+            ) from None
+        return out
+
+    def backward(ctx, grad: Any) -> tuple:
+        index = ctx.params["index"]
+        grad_x = grad_v = None
+        if ctx.needs_input_grad[0]:
+            kept = np.ones(grad.shape, dtype=grad.dtype)
+            kept[index] = 0
+            grad_x = grad * grad.wrap(kept)
+        if ctx.needs_input_grad[1]:
+            grad_v = unbroadcast(grad[index], ctx.parents[1].shape)
+        return grad_x, grad_v
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        shape = pick.shape(min_dims=1)
+        kind = pick.choice(("int", "slice", "ellipsis"))  # basic indexes: no repeats
+        index: Any
+        if kind == "int":
+            index = pick.integer(-shape[0], shape[0] - 1)
+        elif kind == "slice":
+            index = slice(pick.integer(0, shape[0] - 1), None)
+        else:
+            index = (Ellipsis, pick.integer(0, shape[-1] - 1))
+        target = np.zeros(shape)[index].shape
+        value_shape = pick.broadcastable(target) if target else ()
+
+        def call(x: Any, v: Any) -> Any:
+            out = x * 1.0  # a non-leaf: in-place assignment on a leaf is refused
+            out[index] = v
+            return out
+
+        return Sample((pick.values(shape), pick.values(value_shape)), call)

@@ -101,3 +101,29 @@ class Min(_Extremum):
     @staticmethod
     def domain(pick: Picker) -> Sample:
         return _reduce_domain(pick, "min")
+
+
+class Cumsum(Function):
+    """d cumsum(x)/dx_i = the sum of the gradient from position i to the end
+    (a cumulative sum of the reversed gradient, reversed back)."""
+
+    reads_inputs = False
+
+    def forward(ctx, x: np.ndarray, axis: int = 0) -> np.ndarray:
+        if not -max(x.ndim, 1) <= axis < max(x.ndim, 1):
+            raise IndexError(
+                f"cumsum: dim {axis} is out of range for a tensor with {x.ndim} dims"
+            )
+        return np.cumsum(x, axis=axis) if x.ndim else x.copy()
+
+    def backward(ctx, grad: Any) -> Any:
+        if grad.ndim == 0:
+            return grad
+        axis = ctx.params["axis"] % grad.ndim
+        return grad.flip(axis).cumsum(axis).flip(axis)
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        shape = pick.shape(min_dims=1)
+        axis = pick.integer(-len(shape), len(shape) - 1)
+        return Sample((pick.values(shape),), lambda x: x.cumsum(axis))
