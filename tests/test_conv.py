@@ -21,17 +21,9 @@ from mnist_5k import HAVE_MNIST_5K, MNIST_5K, SKIP_REASON, needs_5k
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor, gradcheck, gradgradcheck
 from tinygrad_edu.data import MNIST
-from tinygrad_edu.nn.conv import (
-    AvgPool2d,
-    BatchNorm2d,
-    Conv2d,
-    MaxPool2d,
-    avg_pool2d,
-    conv2d,
-    fold,
-    max_pool2d,
-    unfold,
-)
+from tinygrad_edu.nn.conv import AvgPool2d, Conv2d, MaxPool2d
+from tinygrad_edu.nn.functional_conv import avg_pool2d, conv2d, fold, max_pool2d, unfold
+from tinygrad_edu.nn.norm import BatchNorm2d
 from tinygrad_edu.ops.window import Fold, Unfold
 
 REPO = Path(__file__).resolve().parents[1]
@@ -541,7 +533,7 @@ import tinygrad_edu as tg
 from tinygrad_edu import nn, optim
 from tinygrad_edu.data import MNIST, DataLoader
 from tinygrad_edu.nn import functional as F
-from tinygrad_edu.nn.conv import BatchNorm2d, Conv2d, MaxPool2d
+from tinygrad_edu.nn import BatchNorm2d, Conv2d, MaxPool2d
 
 tg.manual_seed(0)
 root = sys.argv[1]

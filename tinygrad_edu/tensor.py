@@ -22,6 +22,7 @@ from .ops.elementwise import (
     Cast,
     Clip,
     Div,
+    Erf,
     Exp,
     Log,
     Maximum,
@@ -467,6 +468,9 @@ class Tensor:
 
     def tanh(self) -> Tensor:
         return Tanh.apply(self)
+
+    def erf(self) -> Tensor:
+        return Erf.apply(self)
 
     def maximum(self, other: Any) -> Tensor:
         return Maximum.apply(self, self._operand(other))

@@ -1,32 +1,32 @@
 """Neural network building blocks: Module, Parameter, layers, losses, init, save/load."""
 
 from . import functional, init
-from .conv import AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d
+from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .layers import (
-    BatchNorm1d,
-    BCEWithLogitsLoss,
-    CrossEntropyLoss,
+    GELU,
     Dropout,
+    Embedding,
     Flatten,
     Identity,
     LeakyReLU,
     Linear,
     LogSoftmax,
-    MSELoss,
-    NLLLoss,
     ReLU,
     Sigmoid,
+    SiLU,
     Softmax,
     Tanh,
 )
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .serialization import load, save
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
-    "Linear", "Identity", "Flatten", "Dropout", "BatchNorm1d",
-    "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d",
-    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
+    "Linear", "Identity", "Flatten", "Dropout", "Embedding", "BatchNorm1d",
+    "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d", "LayerNorm",
+    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Softmax", "LogSoftmax",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
     "functional", "init", "save", "load",
 ]

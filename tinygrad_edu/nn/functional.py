@@ -4,10 +4,16 @@ Nothing here has backward code: every function is written with differentiable
 Tensor operations, so its gradient (and second derivative) follows. Constants
 that only shape the computation (dropout masks, one-hot targets, batch-norm
 running statistics) are plain arrays outside the graph.
+
+This file holds linear, activations, dropout, padding, embedding and
+normalization; convolution and pooling are in functional_conv.py and losses in
+functional_loss.py, both re-exported here so that F.conv2d, F.cross_entropy, ...
+work as in PyTorch.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,8 +22,20 @@ import numpy as np
 from ..ops.nn_ops import Linear
 from ..rng import generator
 from ..tensor import Tensor, from_numpy
+from .functional_conv import avg_pool2d, conv2d, fold, max_pool2d, unfold
+from .functional_loss import (
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+    nll_loss,
+)
 
-_REDUCTIONS = ("mean", "sum", "none")
+__all__ = [
+    "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "softmax",
+    "log_softmax", "dropout", "flatten", "pad", "one_hot", "embedding", "batch_norm",
+    "layer_norm", "conv2d", "max_pool2d", "avg_pool2d", "unfold", "fold", "cross_entropy",
+    "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
+]
 
 
 def _constant(array: np.ndarray) -> Tensor:
@@ -51,6 +69,26 @@ def tanh(x: Tensor) -> Tensor:
     return x.tanh()
 
 
+_GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF: 0.5 x (1 + erf(x / sqrt(2))).
+
+    approximate='tanh' uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as PyTorch."""
+    if approximate == "none":
+        return x * ((x * (1.0 / math.sqrt(2.0))).erf() + 1.0) * 0.5
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * _GELU_TANH_SCALE
+        return x * (inner.tanh() + 1.0) * 0.5
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(x: Tensor) -> Tensor:
+    """x * sigmoid(x) (also called swish)."""
+    return x * x.sigmoid()
+
+
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along `dim`, computed with the max shifted out."""
     return x.softmax(dim)
@@ -70,7 +108,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return x
     if p == 1.0:
         return x * 0.0
-    dtype = x.dtype if x.dtype.kind == "f" else np.float32
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
     keep = generator().random(x.shape, dtype=np.float32 if dtype == np.float32 else np.float64)
     mask = (keep >= p).astype(dtype) * dtype.type(1.0 / (1.0 - p))
     return x * _constant(mask)
@@ -117,6 +155,45 @@ def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
     return _constant(np.eye(num_classes, dtype=np.int64)[array])
 
 
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,  # noqa: A002
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of `weight` (num_embeddings, embedding_dim) picked by integer indices:
+    output shape input.shape + (embedding_dim,).
+
+    The gradient of a row is the sum of the gradients of the outputs that picked
+    it (indexing's backward); the row padding_idx gets none, as PyTorch."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError(
+            "embedding: max_norm, scale_grad_by_freq and sparse are not supported"
+        )
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        shape = tuple(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__
+        raise ValueError(f"embedding: weight must be a 2-D tensor (num_embeddings, "
+                         f"embedding_dim), got {shape}")
+    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be an integer tensor (int64 or int32), "
+                        f"got dtype {indices.dtype}")
+    rows = weight.shape[0]
+    if indices.size and (indices.min() < 0 or indices.max() >= rows):
+        raise IndexError(
+            f"embedding: indices must lie in [0, {rows}) for a weight of shape "
+            f"{tuple(weight.shape)}, got values from {int(indices.min())} to {int(indices.max())}"
+        )
+    out = weight[indices]
+    if padding_idx is None:
+        return out
+    if not -rows <= padding_idx < rows:
+        raise ValueError(f"embedding: padding_idx must lie in [-{rows}, {rows}) for a weight of "
+                         f"shape {tuple(weight.shape)}, got {padding_idx}")
+    padded = indices == padding_idx % rows
+    if not padded.any():
+        return out
+    # the same values, but taken from outside the graph where the index is padding_idx
+    return out.where(~padded[..., None], from_numpy(weight.data[indices]))
+
+
 def _class_indices(name: str, labels: Any) -> np.ndarray:
     array = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
     if array.dtype.kind not in "iu":
@@ -124,183 +201,6 @@ def _class_indices(name: str, labels: Any) -> np.ndarray:
             f"{name}: class labels must be an integer tensor (int64), got dtype {array.dtype}"
         )
     return array
-
-
-# -- losses ---------------------------------------------------------------------------
-
-
-def _reduce(name: str, loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-
-
-def _check_reduction(name: str, reduction: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-
-
-def _classes_last(name: str, x: Tensor) -> Tensor:
-    """(N, C, d1, ...) -> (N * d1 * ..., C): the class axis last, one row per prediction."""
-    if x.ndim < 1:
-        raise ValueError(f"{name}: input must have a class axis, got a 0-d tensor")
-    if x.ndim <= 2:
-        return x.reshape(1, -1) if x.ndim == 1 else x
-    dims = (0,) + tuple(range(2, x.ndim)) + (1,)
-    return x.permute(*dims).reshape(-1, x.shape[1])
-
-
-def _target_weights(name: str, shape: tuple[int, ...], dtype: np.dtype, target: Any,
-                    label_smoothing: float) -> np.ndarray:
-    """Per-class weights q with loss_i = -sum_c q[i, c] * logp[i, c], as a (rows, C)
-    array for an input of `shape` (N, C, *).
-
-    Class indices become one-hot rows, mixed with the uniform distribution when
-    label_smoothing > 0 (as PyTorch: (1 - eps) * onehot + eps / C)."""
-    classes = shape[1] if len(shape) >= 2 else shape[0]
-    expected = _expected_target_shape(shape)
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if t.dtype.kind == "f":
-        if t.shape == expected and t.shape != shape:
-            raise TypeError(
-                f"{name}: target has dtype {t.dtype} and shape {t.shape}: class indices must "
-                f"be an integer (int64) tensor (use target.long()); float targets are class "
-                f"probabilities of the input's shape {shape}"
-            )
-        if t.shape != shape:
-            raise ValueError(
-                f"{name}: float targets are class probabilities and must have the input's "
-                f"shape {shape}, got {t.shape}; for class indices pass an integer (int64) "
-                f"tensor of shape {expected}"
-            )
-        q = _classes_last(name, _constant(t.astype(dtype))).data
-        if label_smoothing:
-            q = q * (1.0 - label_smoothing) + label_smoothing / classes
-        return np.array(q, dtype=dtype)  # a fresh array: the caller scales it in place
-    if t.dtype.kind not in "iu":
-        raise TypeError(
-            f"{name}: target must hold integer class indices (int64) of shape {expected}, "
-            f"got dtype {t.dtype}"
-        )
-    if t.shape != expected:
-        raise ValueError(
-            f"{name}: input of shape {shape} needs integer targets of shape {expected} "
-            f"(one class index per prediction), got target shape {t.shape}"
-        )
-    if t.size and (t.min() < 0 or t.max() >= classes):
-        raise IndexError(
-            f"{name}: target class indices must lie in [0, {classes}) for input of shape "
-            f"{shape} with {classes} classes, got values from {int(t.min())} to {int(t.max())}"
-        )
-    flat = t.reshape(-1)
-    q = np.full((flat.size, classes), label_smoothing / classes, dtype=dtype)
-    q[np.arange(flat.size), flat] += 1.0 - label_smoothing
-    return q
-
-
-def _expected_target_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
-    return () if len(shape) == 1 else (shape[0],) + shape[2:]
-
-
-def _class_loss(name: str, logp: Tensor, target: Any, reduction: str,
-                label_smoothing: float, shape: tuple[int, ...]) -> Tensor:
-    """The loss from log-probabilities with the class axis last (rows, C), for an
-    input of `shape`: one multiply by the constant -q and one sum."""
-    _check_reduction(name, reduction)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    neg_q = _target_weights(name, shape, logp.dtype, target, label_smoothing)
-    np.negative(neg_q, out=neg_q)
-    if reduction == "mean":
-        # folding 1/N into the constant saves two ops on the hot path
-        neg_q *= neg_q.dtype.type(1.0 / max(logp.shape[0], 1))
-        return (logp * _constant(neg_q)).sum()
-    if reduction == "sum":
-        return (logp * _constant(neg_q)).sum()
-    return (logp * _constant(neg_q)).sum(1).reshape(_expected_target_shape(shape))
-
-
-def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A002
-                  label_smoothing: float = 0.0) -> Tensor:
-    """-log softmax(input)[target], averaged over the batch by default.
-
-    input: (N, C), (C,) or (N, C, d1, ...) logits; target: int64 class indices of
-    shape (N,) (or (N, d1, ...)), or float class probabilities shaped like input.
-    Built on log_softmax, so logits of size 1e4 give finite, exact losses."""
-    logp = _classes_last("cross_entropy", input).log_softmax(1)
-    return _class_loss("cross_entropy", logp, target, reduction, label_smoothing,
-                       tuple(input.shape))
-
-
-def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """-input[target]: the negative log-likelihood of log-probabilities `input` (N, C)."""
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if t.dtype.kind == "f":
-        raise TypeError(
-            f"nll_loss: target must hold integer class indices (int64), got dtype {t.dtype}"
-        )
-    logp = _classes_last("nll_loss", input)
-    return _class_loss("nll_loss", logp, target, reduction, 0.0, tuple(input.shape))
-
-
-def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
-    if tuple(input.shape) != tuple(target.shape):
-        raise ValueError(
-            f"{name}: target shape {tuple(target.shape)} differs from input shape "
-            f"{tuple(input.shape)}; they must be equal"
-        )
-
-
-def _as_target(input: Tensor, target: Any) -> Tensor:  # noqa: A002
-    if isinstance(target, Tensor):
-        return target
-    return _constant(np.asarray(target, dtype=input.dtype))
-
-
-def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """(input - target)**2, averaged by default."""
-    _check_reduction("mse_loss", reduction)
-    target = _as_target(input, target)
-    _check_same_shape("mse_loss", input, target)
-    diff = input - target
-    return _reduce("mse_loss", diff * diff, reduction)
-
-
-def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
-                                     reduction: str = "mean",
-                                     pos_weight: Any = None) -> Tensor:
-    """-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], in the stable form
-
-        max(x, 0) - x * y + log(1 + exp(-|x|))
-
-    (exp of a non-positive number only). max(x, 0) and |x| are written as x times
-    a constant sign so that both use the same side at x = 0, where the loss is
-    smooth: its gradient there is 0.5 - y. With pos_weight p the positive term
-    is weighted: (1 - y) x + (1 + (p - 1) y) softplus(-x), as PyTorch."""
-    name = "binary_cross_entropy_with_logits"
-    _check_reduction(name, reduction)
-    raw_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
-    if raw_dtype.kind != "f":
-        raise TypeError(f"{name}: target must be a float tensor of probabilities in [0, 1] "
-                        f"shaped like the input, got dtype {raw_dtype}")
-    target = _as_target(input, target)
-    _check_same_shape(name, input, target)
-    positive = input.data >= 0
-    sign = np.where(positive, 1.0, -1.0).astype(input.dtype)
-    # log(1 + exp(-|x|)), always finite
-    log_term = ((input * _constant(-sign)).exp() + 1.0).log()
-    if pos_weight is None:
-        loss = input * (_constant(positive.astype(input.dtype)) - target) + log_term
-    else:
-        pw = _as_target(input, pos_weight)
-        # softplus(-x) = max(-x, 0) + log(1 + exp(-|x|))
-        softplus_neg = input * _constant((~positive).astype(input.dtype) * -1) + log_term
-        loss = (1.0 - target) * input + ((pw - 1.0) * target + 1.0) * softplus_neg
-    return _reduce(name, loss, reduction)
 
 
 # -- normalization ----------------------------------------------------------------------
@@ -363,6 +263,35 @@ def _update_running(running: Tensor, batch_value: np.ndarray, momentum: float) -
     data += (momentum * batch_value).astype(data.dtype)
 
 
-# convolution and pooling live in conv.py (they need the window primitives); re-exported
-# here so F.conv2d etc. work as in PyTorch
-from .conv import avg_pool2d, conv2d, fold, max_pool2d, unfold  # noqa: E402, F401
+def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize over the last len(normalized_shape) axes to zero mean and unit (biased)
+    variance, then scale by weight and shift by bias (both of normalized_shape)."""
+    shape = normalized_shape_tuple("layer_norm", normalized_shape)
+    if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
+        raise ValueError(f"layer_norm: normalized_shape={shape} expects an input of shape "
+                         f"(*, {', '.join(map(str, shape))}), got {tuple(x.shape)}")
+    for label, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise ValueError(f"layer_norm: {label} has shape {tuple(t.shape)}, expected "
+                             f"normalized_shape {shape}")
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    centered = x - x.mean(axes, keepdims=True)
+    var = (centered * centered).mean(axes, keepdims=True)
+    out = centered * (var + eps).pow(-0.5)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def normalized_shape_tuple(name: str, normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+    """An int or a sequence of ints as a non-empty tuple of positive ints."""
+    if isinstance(normalized_shape, (int, np.integer)):
+        normalized_shape = (int(normalized_shape),)
+    shape = tuple(normalized_shape)
+    if not shape or not all(isinstance(s, (int, np.integer)) and s > 0 for s in shape):
+        raise ValueError(f"{name}: normalized_shape must be a positive int or a non-empty "
+                         f"sequence of positive ints, got {normalized_shape!r}")
+    return tuple(int(s) for s in shape)

@@ -1,4 +1,6 @@
-"""Layers and loss modules: thin Modules around nn.functional, with PyTorch's arguments."""
+"""Layers: Linear, Embedding, activations, Dropout, Flatten; thin Modules around
+nn.functional with PyTorch's arguments (convolution, normalization and losses have
+their own files)."""
 
 from __future__ import annotations
 
@@ -58,6 +60,51 @@ class Linear(Module):
                 f"bias={self.bias is not None}")
 
 
+class Embedding(Module):
+    """A lookup table: integer indices of any shape -> rows of weight
+    (num_embeddings, embedding_dim), initialized from N(0, 1) as PyTorch. The row
+    padding_idx starts at zero and never receives a gradient."""
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        if padding_idx is not None:
+            if not -self.num_embeddings <= padding_idx < self.num_embeddings:
+                raise ValueError(f"Embedding: padding_idx must lie in [-{self.num_embeddings}, "
+                                 f"{self.num_embeddings}), got {padding_idx}")
+            padding_idx %= self.num_embeddings  # as PyTorch: -1 is the last row
+        self.padding_idx = padding_idx
+        dtype = np.dtype(np.float32 if dtype is None else dtype)
+        self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype))
+        self.reset_parameters()
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
+                        padding_idx: int | None = None) -> Embedding:
+        """An Embedding holding a copy of `embeddings` (2-D); frozen (no gradient) by default."""
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape "
+                             f"{tuple(embeddings.shape)}")
+        rows, dim = embeddings.shape
+        layer = cls(rows, dim, padding_idx, dtype=embeddings.dtype)
+        layer.weight.data[...] = embeddings.data
+        layer.weight.requires_grad = not freeze
+        return layer
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
+
+    def forward(self, x: Any) -> Tensor:
+        return F.embedding(x, self.weight, self.padding_idx)
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        return text if self.padding_idx is None else text + f", padding_idx={self.padding_idx}"
+
+
 # -- activations ---------------------------------------------------------------------
 
 
@@ -86,6 +133,29 @@ class Sigmoid(Module):
 class Tanh(Module):
     def forward(self, x: Tensor) -> Tensor:
         return x.tanh()
+
+
+class GELU(Module):
+    """x * Phi(x) (F.gelu); approximate='tanh' for the tanh approximation."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """x * sigmoid(x) (F.silu)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.silu(x)
 
 
 class Softmax(Module):
@@ -134,114 +204,3 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
-
-
-# -- normalization ---------------------------------------------------------------------
-
-
-class BatchNormBase(Module):
-    """Shared by BatchNorm1d and BatchNorm2d; subclasses say which input ranks they take.
-
-    Buffers: running_mean, running_var and num_batches_tracked (as PyTorch).
-    momentum=None uses a cumulative average (1 / num_batches_tracked)."""
-
-    _input_ranks: tuple[int, ...] = ()
-    _input_text = ""
-
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True,
-                 dtype: Any = None) -> None:
-        super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = np.dtype(np.float32 if dtype is None else dtype)
-        if affine:
-            self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
-        else:
-            self.weight = self.bias = None
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(self.num_features, dtype)))
-            self.register_buffer("running_var", Tensor(np.ones(self.num_features, dtype)))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
-
-    def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
-
-    def forward(self, x: Tensor) -> Tensor:
-        name = type(self).__name__
-        if x.ndim not in self._input_ranks:
-            raise ValueError(f"{name}({self.num_features}): expected {self._input_text} "
-                             f"input, got shape {tuple(x.shape)}")
-        if x.shape[1] != self.num_features:
-            raise ValueError(f"{name}({self.num_features}): input of shape {tuple(x.shape)} "
-                             f"has {x.shape[1]} channels on axis 1, expected {self.num_features}")
-        momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
-            if self.momentum is None:
-                momentum = 1.0 / float(self.num_batches_tracked.data)
-        use_batch = self.training or not self.track_running_stats
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            use_batch, momentum, self.eps)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
-
-
-class BatchNorm1d(BatchNormBase):
-    """Batch normalization over (N, C) or (N, C, L) inputs, per channel C."""
-
-    _input_ranks = (2, 3)
-    _input_text = "2D (N, C) or 3D (N, C, L)"
-
-
-# -- losses -------------------------------------------------------------------------------
-
-
-class _Loss(Module):
-    def __init__(self, reduction: str = "mean") -> None:
-        super().__init__()
-        self.reduction = reduction
-
-    def extra_repr(self) -> str:
-        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
-
-
-class CrossEntropyLoss(_Loss):
-    """F.cross_entropy as a module: logits (N, C) and int64 targets (N,)."""
-
-    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
-        super().__init__(reduction)
-        self.label_smoothing = label_smoothing
-
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.cross_entropy(input, target, self.reduction, self.label_smoothing)
-
-
-class NLLLoss(_Loss):
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.nll_loss(input, target, self.reduction)
-
-
-class MSELoss(_Loss):
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.mse_loss(input, target, self.reduction)
-
-
-class BCEWithLogitsLoss(_Loss):
-    def __init__(self, reduction: str = "mean", pos_weight: Any = None) -> None:
-        super().__init__(reduction)
-        self.pos_weight = pos_weight
-
-    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.binary_cross_entropy_with_logits(input, target, self.reduction,
-                                                  self.pos_weight)

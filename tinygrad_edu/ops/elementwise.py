@@ -1,4 +1,4 @@
-"""Elementwise primitives: arithmetic, exp/log family, activations, where, clip, cast.
+"""Elementwise primitives: arithmetic, exp/log family, activations, where, clip, cast, erf.
 
 Binary ops broadcast like NumPy; their backward hands each gradient to
 `unbroadcast`, the one place broadcast gradients are summed back.
@@ -6,6 +6,7 @@ Binary ops broadcast like NumPy; their backward hands each gradient to
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,7 @@ import numpy as np
 from ..engine import Function
 from .domain import Picker, Sample
 from .reduce import unbroadcast
+from .special import erf
 
 
 def _grad_for(ctx: Function, i: int, grad: Any) -> Any:
@@ -398,3 +400,17 @@ class Cast(Function):
 
     # a round trip through extended precision keeps gradcheck's float64 accuracy
     domain = _unary_domain(lambda x: x.cast(np.longdouble).cast(np.float64))
+
+
+class Erf(Function):
+    """d erf(x)/dx = 2 / sqrt(pi) * exp(-x**2)."""
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return erf(x)
+
+    def backward(ctx, grad: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return grad * ((x * x).neg().exp() * (2.0 / math.sqrt(math.pi)))
+
+    domain = _unary_domain(lambda x: x.erf(), low=-3.0, high=3.0)

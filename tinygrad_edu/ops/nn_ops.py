@@ -59,10 +59,5 @@ class Linear(Function):
         n_in, n_out = pick.integer(1, 3), pick.integer(1, 3)
         x, w = pick.values(batch + (n_in,)), pick.values((n_out, n_in))
         if pick.boolean():
-            return Sample((x, w, pick.values((n_out,))), lambda x, w, b: _linear(x, w, b))
-        return Sample((x, w), lambda x, w: _linear(x, w))
-
-
-def _linear(x: Any, w: Any, b: Any = None) -> Any:
-    """The binding the domain reaches the op through (nn.functional.linear calls it too)."""
-    return Linear.apply(x, w) if b is None else Linear.apply(x, w, b)
+            return Sample((x, w, pick.values((n_out,))), lambda x, w, b: Linear.apply(x, w, b))
+        return Sample((x, w), lambda x, w: Linear.apply(x, w))

@@ -8,7 +8,7 @@ unfold. Fold goes back: it adds every column entry into the pixel it came from
 
 Both are linear maps and each is the transpose of the other, so the backward of
 one is the other: <unfold(x), g> = <x, fold(g)>. Convolution and pooling are
-built on top of them (nn/conv.py) and need no backward code of their own.
+built on top of them (nn/functional_conv.py) and need no backward code of their own.
 
 Memory layout: both return arrays whose logical shape is PyTorch's but whose
 memory is ordered batch-innermost, (C*kh*kw, L, N) and (C, H, W, N). NumPy
@@ -102,9 +102,8 @@ class Unfold(Function):
         x = pick.values((n, c) + size)
 
         def call(t: Any) -> Any:
-            from ..nn.conv import unfold  # the public binding; imported late (nn imports ops)
-
-            return unfold(t, kernel, dilation=dilation, padding=padding, stride=stride)
+            return Unfold.apply(t, kernel_size=kernel, stride=stride, padding=padding,
+                                dilation=dilation)
 
         return Sample((x,), call)
 
@@ -156,9 +155,8 @@ class Fold(Function):
         cols = pick.values((n, c * kernel[0] * kernel[1], out[0] * out[1]))
 
         def call(t: Any) -> Any:
-            from ..nn.conv import fold  # the public binding; imported late (nn imports ops)
-
-            return fold(t, size, kernel, dilation=dilation, padding=padding, stride=stride)
+            return Fold.apply(t, output_size=size, kernel_size=kernel, stride=stride,
+                              padding=padding, dilation=dilation)
 
         return Sample((cols,), call)
 

@@ -1,0 +1,194 @@
+"""Loss functions (re-exported by nn.functional), composites of Tensor ops.
+
+Targets are constants outside the graph: class indices become a one-hot (or
+label-smoothed) weight array, so a classification loss is one multiply and one
+sum over log-probabilities.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, from_numpy
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _constant(array: np.ndarray) -> Tensor:
+    return from_numpy(array)
+
+
+def _reduce(name: str, loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _check_reduction(name: str, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _classes_last(name: str, x: Tensor) -> Tensor:
+    """(N, C, d1, ...) -> (N * d1 * ..., C): the class axis last, one row per prediction."""
+    if x.ndim < 1:
+        raise ValueError(f"{name}: input must have a class axis, got a 0-d tensor")
+    if x.ndim <= 2:
+        return x.reshape(1, -1) if x.ndim == 1 else x
+    dims = (0,) + tuple(range(2, x.ndim)) + (1,)
+    return x.permute(*dims).reshape(-1, x.shape[1])
+
+
+def _target_weights(name: str, shape: tuple[int, ...], dtype: np.dtype, target: Any,
+                    label_smoothing: float) -> np.ndarray:
+    """Per-class weights q with loss_i = -sum_c q[i, c] * logp[i, c], as a (rows, C)
+    array for an input of `shape` (N, C, *).
+
+    Class indices become one-hot rows, mixed with the uniform distribution when
+    label_smoothing > 0 (as PyTorch: (1 - eps) * onehot + eps / C)."""
+    classes = shape[1] if len(shape) >= 2 else shape[0]
+    expected = _expected_target_shape(shape)
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind == "f":
+        if t.shape == expected and t.shape != shape:
+            raise TypeError(
+                f"{name}: target has dtype {t.dtype} and shape {t.shape}: class indices must "
+                f"be an integer (int64) tensor (use target.long()); float targets are class "
+                f"probabilities of the input's shape {shape}"
+            )
+        if t.shape != shape:
+            raise ValueError(
+                f"{name}: float targets are class probabilities and must have the input's "
+                f"shape {shape}, got {t.shape}; for class indices pass an integer (int64) "
+                f"tensor of shape {expected}"
+            )
+        q = _classes_last(name, _constant(t.astype(dtype))).data
+        if label_smoothing:
+            q = q * (1.0 - label_smoothing) + label_smoothing / classes
+        return np.array(q, dtype=dtype)  # a fresh array: the caller scales it in place
+    if t.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name}: target must hold integer class indices (int64) of shape {expected}, "
+            f"got dtype {t.dtype}"
+        )
+    if t.shape != expected:
+        raise ValueError(
+            f"{name}: input of shape {shape} needs integer targets of shape {expected} "
+            f"(one class index per prediction), got target shape {t.shape}"
+        )
+    if t.size and (t.min() < 0 or t.max() >= classes):
+        raise IndexError(
+            f"{name}: target class indices must lie in [0, {classes}) for input of shape "
+            f"{shape} with {classes} classes, got values from {int(t.min())} to {int(t.max())}"
+        )
+    flat = t.reshape(-1)
+    q = np.full((flat.size, classes), label_smoothing / classes, dtype=dtype)
+    q[np.arange(flat.size), flat] += 1.0 - label_smoothing
+    return q
+
+
+def _expected_target_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return () if len(shape) == 1 else (shape[0],) + shape[2:]
+
+
+def _class_loss(name: str, logp: Tensor, target: Any, reduction: str,
+                label_smoothing: float, shape: tuple[int, ...]) -> Tensor:
+    """The loss from log-probabilities with the class axis last (rows, C), for an
+    input of `shape`: one multiply by the constant -q and one sum."""
+    _check_reduction(name, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    neg_q = _target_weights(name, shape, logp.dtype, target, label_smoothing)
+    np.negative(neg_q, out=neg_q)
+    if reduction == "mean":
+        # folding 1/N into the constant saves two ops on the hot path
+        neg_q *= neg_q.dtype.type(1.0 / max(logp.shape[0], 1))
+        return (logp * _constant(neg_q)).sum()
+    if reduction == "sum":
+        return (logp * _constant(neg_q)).sum()
+    return (logp * _constant(neg_q)).sum(1).reshape(_expected_target_shape(shape))
+
+
+def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A002
+                  label_smoothing: float = 0.0) -> Tensor:
+    """-log softmax(input)[target], averaged over the batch by default.
+
+    input: (N, C), (C,) or (N, C, d1, ...) logits; target: int64 class indices of
+    shape (N,) (or (N, d1, ...)), or float class probabilities shaped like input.
+    Built on log_softmax, so logits of size 1e4 give finite, exact losses."""
+    logp = _classes_last("cross_entropy", input).log_softmax(1)
+    return _class_loss("cross_entropy", logp, target, reduction, label_smoothing,
+                       tuple(input.shape))
+
+
+def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """-input[target]: the negative log-likelihood of log-probabilities `input` (N, C)."""
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind == "f":
+        raise TypeError(
+            f"nll_loss: target must hold integer class indices (int64), got dtype {t.dtype}"
+        )
+    logp = _classes_last("nll_loss", input)
+    return _class_loss("nll_loss", logp, target, reduction, 0.0, tuple(input.shape))
+
+
+def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(
+            f"{name}: target shape {tuple(target.shape)} differs from input shape "
+            f"{tuple(input.shape)}; they must be equal"
+        )
+
+
+def _as_target(input: Tensor, target: Any) -> Tensor:  # noqa: A002
+    if isinstance(target, Tensor):
+        return target
+    return _constant(np.asarray(target, dtype=input.dtype))
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """(input - target)**2, averaged by default."""
+    _check_reduction("mse_loss", reduction)
+    target = _as_target(input, target)
+    _check_same_shape("mse_loss", input, target)
+    diff = input - target
+    return _reduce("mse_loss", diff * diff, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
+                                     reduction: str = "mean",
+                                     pos_weight: Any = None) -> Tensor:
+    """-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], in the stable form
+
+        max(x, 0) - x * y + log(1 + exp(-|x|))
+
+    (exp of a non-positive number only). max(x, 0) and |x| are written as x times
+    a constant sign so that both use the same side at x = 0, where the loss is
+    smooth: its gradient there is 0.5 - y. With pos_weight p the positive term
+    is weighted: (1 - y) x + (1 + (p - 1) y) softplus(-x), as PyTorch."""
+    name = "binary_cross_entropy_with_logits"
+    _check_reduction(name, reduction)
+    raw_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
+    if raw_dtype.kind != "f":
+        raise TypeError(f"{name}: target must be a float tensor of probabilities in [0, 1] "
+                        f"shaped like the input, got dtype {raw_dtype}")
+    target = _as_target(input, target)
+    _check_same_shape(name, input, target)
+    positive = input.data >= 0
+    sign = np.where(positive, 1.0, -1.0).astype(input.dtype)
+    # log(1 + exp(-|x|)), always finite
+    log_term = ((input * _constant(-sign)).exp() + 1.0).log()
+    if pos_weight is None:
+        loss = input * (_constant(positive.astype(input.dtype)) - target) + log_term
+    else:
+        pw = _as_target(input, pos_weight)
+        # softplus(-x) = max(-x, 0) + log(1 + exp(-|x|))
+        softplus_neg = input * _constant((~positive).astype(input.dtype) * -1) + log_term
+        loss = (1.0 - target) * input + ((pw - 1.0) * target + 1.0) * softplus_neg
+    return _reduce(name, loss, reduction)
