@@ -205,7 +205,7 @@ def _shape_error(op: str, inputs: Sequence[Any], error: Exception) -> Exception:
 # ---------------------------------------------------------------------------
 
 
-def _toposort(roots: Iterable[Any], every_tensor: bool = False) -> list:
+def toposort(roots: Iterable[Any], every_tensor: bool = False) -> list:
     """Nodes that require grad (every tensor, constants too, with every_tensor=True),
     every node after all of its inputs and, among an op's inputs, left to right.
 
@@ -278,7 +278,7 @@ def run_backward(
     wanted = None if capture is None else {id(t) for t in capture}
     captured: dict[int, Any] = {}
     with _set_grad_enabled(create_graph):
-        for node in reversed(_toposort(roots)):
+        for node in reversed(toposort(roots)):
             key = id(node)
             grad = grads.pop(key, None)
             if grad is None:

@@ -1,6 +1,7 @@
 """Neural network building blocks: Module, Parameter, layers, losses, init, save/load."""
 
 from . import functional, init
+from .containers import ModuleDict, ModuleList, Sequential
 from .conv import AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d
 from .layers import (
     BatchNorm1d,
@@ -19,7 +20,12 @@ from .layers import (
     Softmax,
     Tanh,
 )
-from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .module import (
+    Module,
+    Parameter,
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+)
 from .serialization import load, save
 
 __all__ = [
@@ -29,4 +35,5 @@ __all__ = [
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
     "functional", "init", "save", "load",
+    "register_module_forward_pre_hook", "register_module_forward_hook",
 ]

@@ -15,8 +15,9 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from ..engine import _check_root, _match_parent, _toposort, no_grad
-from .graph import GraphTrace, derivative_rule, format_array, format_number, trace_graph
+from ..engine import _check_root, _match_parent, no_grad, toposort
+from .format import format_array, format_number
+from .trace import GraphTrace, derivative_rule, trace_graph
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def _walk(root: Any, gradient: Any, trace: GraphTrace) -> list[BackwardStep]:
     grads: dict[int, Any] = {id(root): seed}
     steps: list[BackwardStep] = []
     with no_grad():
-        for node in reversed(_toposort([root])):
+        for node in reversed(toposort([root])):
             grad = grads.pop(id(node), None)
             ctx = node.grad_fn
             if grad is None or ctx is None:
