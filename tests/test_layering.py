@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 # in this table, never from those below. Patterns are dotted names inside the
 # package ("nn.*" is every module of nn/, "nn" its __init__.py).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("0 basics", ("files", "hooks", "rng")),
-    ("1 engine", ("engine",)),
+    ("0 basics", ("files", "hooks", "rng", "version")),
+    ("1 engine", ("engine", "autograd")),
     ("2 ops", ("ops", "ops.*")),
     ("3 tensor", ("tensor", "creation")),
     ("4 library", ("gradcheck", "testing", "nn", "nn.*", "optim", "optim.*",

@@ -110,29 +110,6 @@ def test_buffers_children_and_modules():
     assert [n for n, _ in bn.named_parameters()] == ["weight", "bias"]
 
 
-def test_a_module_remembers_its_latest_call_weakly():
-    import copy
-    import gc
-    import pickle
-
-    tg.manual_seed(0)
-    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
-    x = tg.rand(4, 3)
-    out = model(x)
-    got_out, got_inputs = model[1].last_call()
-    assert got_out is out and got_inputs[0] is model[0].last_call()[0]
-    assert model[0].last_call()[1] == (x,)
-    pickle.loads(pickle.dumps(model))  # the record is not part of the state
-    copy.deepcopy(model)
-    assert sorted(model.state_dict()) == ["0.bias", "0.weight"]
-    del out, got_out, got_inputs
-    gc.collect()
-    assert model[1].last_call() is None  # the graph was not kept alive
-    with tg.no_grad():
-        model(x)  # nothing recorded, nothing remembered
-    assert model[1].last_call() is None
-
-
 def test_state_dict_holds_copies_in_order_and_includes_buffers():
     net = Net()
     sd = net.state_dict()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import io
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -33,7 +34,8 @@ from tinygrad_edu.viz import (
     save_graph,
 )
 from tinygrad_edu.viz.command import add_graph_arguments, run_graph
-from tinygrad_edu.viz.graph import value_cells
+from tinygrad_edu.viz.format import value_cells
+from tinygrad_edu.viz.recorder import last_call
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz `dot` is not installed (apt-get install graphviz)")
@@ -325,6 +327,48 @@ def test_ops_of_a_parent_module_between_its_children_are_boxed_as_the_parent():
         "m_block_fc1": ["linear"], "m_block_fc2": ["linear"], "m_block": ["tanh"]}
 
 
+def test_the_recorder_remembers_a_modules_latest_call_weakly():
+    import copy
+    import gc
+    import pickle
+
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+    x = tg.rand(4, 3)
+    out = model(x)
+    got_out, got_inputs = last_call(model[1])
+    assert got_out is out and got_inputs[0] is last_call(model[0]).output
+    assert last_call(model[0]).inputs == (x,)
+    pickle.loads(pickle.dumps(model))  # the record is not part of the model
+    copy.deepcopy(model)
+    assert sorted(model.state_dict()) == ["0.bias", "0.weight"]
+    assert not any(k.startswith("_forward") for k in vars(model[0]))
+    del out, got_out, got_inputs
+    gc.collect()
+    assert last_call(model[1]) is None  # the graph was not kept alive
+    with tg.no_grad():
+        model(x)  # nothing recorded, nothing remembered
+    assert last_call(model[1]) is None
+
+
+def test_the_recorder_sees_keyword_tensors_and_forgets_dead_modules():
+    import gc
+
+    class Scale(nn.Module):
+        def forward(self, x, *, by):
+            return x * by
+
+    x, by = tg.rand(2, requires_grad=True), tg.rand(2)
+    module = Scale()
+    out = module(x, by=by)
+    assert last_call(module).inputs == (x, by) and last_call(module).output is out
+    from tinygrad_edu.viz.recorder import RECORDER
+
+    count = len(RECORDER)
+    del module
+    gc.collect()
+    assert len(RECORDER) == count - 1  # its record went with it
+
 def test_graph_larger_than_max_nodes_gives_a_clear_error():
     x = tg.tensor(1.0, requires_grad=True)
     y = x
@@ -549,8 +593,12 @@ def test_cli_renders_svg_and_html(tmp_path):
 
 
 def test_example_script_runs(tmp_path):
-    script = Path(__file__).resolve().parents[1] / "examples" / "draw_graph.py"
-    cmd = [sys.executable, str(script), "--out-dir", str(tmp_path), "--format", "dot"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, str(root / "examples" / "draw_graph.py"), "--out-dir", str(tmp_path),
+           "--format", "dot"]
+    # the script's own folder comes first on sys.path: point it at this checkout's package
+    path = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "neuron.dot").exists() and (tmp_path / "mlp.dot").exists()

@@ -28,8 +28,7 @@ from .engine import (
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .rng import initial_seed, manual_seed
 from .tensor import Tensor, cat, from_numpy, maximum, minimum, stack, where
-
-__version__ = "0.1.0"
+from .version import __version__
 
 _SUBPACKAGES = ("nn", "optim", "data", "viz")
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from .version import __version__
 
 DATASETS = ("mnist", "fashion")
 MODEL_NAMES = ("mlp", "cnn")

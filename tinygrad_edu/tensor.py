@@ -15,7 +15,6 @@ import numpy as np
 
 from . import engine
 from .hooks import RemovableHandle, add_hook
-from .rng import generator
 from .ops.elementwise import (
     Abs,
     Add,
@@ -50,6 +49,7 @@ from .ops.movement import (
     SetItem,
 )
 from .ops.reduce import Cumsum, Max, Min, Sum
+from .rng import generator
 
 Axis = int | Sequence[int] | None
 Real = float  # inside Tensor, `float` is the method Tensor.float

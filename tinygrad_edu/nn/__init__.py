@@ -1,6 +1,7 @@
 """Neural network building blocks: Module, Parameter, layers, losses, init, save/load."""
 
 from . import functional, init
+from .containers import ModuleDict, ModuleList, Sequential
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .layers import (
     GELU,
@@ -18,7 +19,12 @@ from .layers import (
     Tanh,
 )
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
-from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .module import (
+    Module,
+    Parameter,
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+)
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .serialization import load, save
 
@@ -29,4 +35,5 @@ __all__ = [
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Softmax", "LogSoftmax",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
     "functional", "init", "save", "load",
+    "register_module_forward_pre_hook", "register_module_forward_hook",
 ]

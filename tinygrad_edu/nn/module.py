@@ -3,19 +3,53 @@
 A Module finds its parameters, buffers and submodules by walking its own
 attributes (in assignment order), so `self.fc = Linear(3, 4)` is all it takes
 to register a layer. Plain lists, tuples and dicts of modules or parameters are
-walked too (their items are named `name.0`, `name.key`, ...).
+walked too (their items are named `name.0`, `name.key`, ...). Forward hooks and
+pre-hooks, per module and global, follow PyTorch's names, signatures and order.
 """
 
 from __future__ import annotations
 
-import weakref
+import warnings
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..hooks import RemovableHandle, add_hook
 from ..tensor import Tensor, from_numpy
+
+_NO_HOOKS: Mapping[int, Any] = MappingProxyType({})
+_HOOK_DICTS = frozenset({"_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
+                         "_forward_hooks_with_kwargs", "_forward_hooks_always_called"})
+
+# Global hooks (torch.nn.modules.module's): they run for every module's call, before
+# the module's own hooks. Kept as OrderedDicts keyed by handle id, like a module's.
+_global_forward_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_forward_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_forward_hooks_with_kwargs: OrderedDict[int, bool] = OrderedDict()
+_global_forward_hooks_always_called: OrderedDict[int, bool] = OrderedDict()
+
+
+def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """Call `hook(module, args)` before every Module's forward, before the module's own
+    pre-hooks; it may return new args as a module pre-hook does."""
+    return add_hook(_global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(hook: Callable[..., Any], *, with_kwargs: bool = False,
+                                 always_call: bool = False) -> RemovableHandle:
+    """Call `hook(module, args, output)` (or `hook(module, args, kwargs, output)`) after
+    every Module's forward, before the module's own forward hooks; a non-None return
+    replaces the output."""
+    handle = add_hook(_global_forward_hooks, hook, False, _global_forward_hooks_with_kwargs,
+                      _global_forward_hooks_always_called)
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
+    if always_call:
+        _global_forward_hooks_always_called[handle.id] = True
+    return handle
 
 
 class Parameter(Tensor):
@@ -60,6 +94,13 @@ class Module:
     """
 
     training: bool = True
+    # Hooks live in per-instance OrderedDicts made on first registration; these empty
+    # read-only defaults keep hook-free modules (and old pickles) working unchanged.
+    _forward_pre_hooks: Mapping[int, Callable[..., Any]] = _NO_HOOKS
+    _forward_pre_hooks_with_kwargs: Mapping[int, bool] = _NO_HOOKS
+    _forward_hooks: Mapping[int, Callable[..., Any]] = _NO_HOOKS
+    _forward_hooks_with_kwargs: Mapping[int, bool] = _NO_HOOKS
+    _forward_hooks_always_called: Mapping[int, bool] = _NO_HOOKS
 
     def __init__(self) -> None:
         self.training = True
@@ -69,30 +110,116 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward method")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        out = self.forward(*args, **kwargs)
-        if isinstance(out, Tensor) and out.grad_fn is not None:
-            # Remembered weakly (no graph is kept alive) so that tinygrad_edu.viz can box
-            # exactly the ops of this call: those between its inputs and its output.
-            inputs = tuple(weakref.ref(a) for a in (*args, *kwargs.values())
-                           if isinstance(a, Tensor))
-            self.__dict__["_last_call"] = (weakref.ref(out), inputs)
-        return out
+        # the one check a call pays when no hook is registered anywhere
+        if not (self._forward_pre_hooks or self._forward_hooks
+                or _global_forward_pre_hooks or _global_forward_hooks):
+            return self.forward(*args, **kwargs)
+        return self._call_with_hooks(args, kwargs)
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state.pop("_last_call", None)  # weak references cannot be pickled
-        return state
+    def _call_with_hooks(self, args: tuple, kwargs: dict[str, Any]) -> Any:
+        """PyTorch's order: global pre-hooks, this module's pre-hooks, forward, global
+        forward hooks, this module's forward hooks. When anything raises, the forward
+        hooks registered with always_call=True that have not started yet still run."""
+        hooks: tuple[tuple[int, Callable[..., Any]], ...] | None = None
+        started = 0
+        output = None
+        try:
+            if _global_forward_pre_hooks or self._forward_pre_hooks:
+                args, kwargs = self._run_pre_hooks(args, kwargs)
+            output = self.forward(*args, **kwargs)
+            hooks = (*_global_forward_hooks.items(), *self._forward_hooks.items())
+            own_with_kwargs = self._forward_hooks_with_kwargs
+            for hook_id, hook in hooks:
+                started += 1
+                if hook_id in _global_forward_hooks_with_kwargs or hook_id in own_with_kwargs:
+                    result = hook(self, args, kwargs, output)
+                else:
+                    result = hook(self, args, output)
+                if result is not None:
+                    output = result
+        except Exception:
+            if hooks is None:
+                hooks = (*_global_forward_hooks.items(), *self._forward_hooks.items())
+            self._run_always_call_hooks(hooks[started:], args, kwargs, output)
+            raise
+        return output
 
-    def last_call(self) -> tuple[Tensor, tuple[Tensor, ...]] | None:
-        """(output, tensor inputs) of this module's latest call that recorded a graph,
-        while those tensors are alive; None otherwise."""
-        record = self.__dict__.get("_last_call")
-        if record is None:
-            return None
-        out, inputs = record[0](), tuple(ref() for ref in record[1])
-        if out is None:
-            return None
-        return out, tuple(t for t in inputs if t is not None)
+    def _run_pre_hooks(self, args: tuple, kwargs: dict[str, Any]) -> tuple[tuple, dict]:
+        with_kwargs = self._forward_pre_hooks_with_kwargs
+        for hook_id, hook in (*_global_forward_pre_hooks.items(),
+                              *self._forward_pre_hooks.items()):
+            if hook_id in with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            f"{type(self).__name__}: a forward pre-hook registered with "
+                            "with_kwargs=True must return None or a tuple "
+                            f"(new_args, new_kwargs), got {result!r}")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        return args, kwargs
+
+    def _run_always_call_hooks(self, hooks: tuple[tuple[int, Callable[..., Any]], ...],
+                               args: tuple, kwargs: dict[str, Any], output: Any) -> None:
+        """The always_call forward hooks among `hooks`, after an error; their own errors
+        become warnings so that the original error is the one raised."""
+        for hook_id, hook in hooks:
+            if (hook_id not in _global_forward_hooks_always_called
+                    and hook_id not in self._forward_hooks_always_called):
+                continue
+            try:
+                if (hook_id in _global_forward_hooks_with_kwargs
+                        or hook_id in self._forward_hooks_with_kwargs):
+                    hook(self, args, kwargs, output)
+                else:
+                    hook(self, args, output)
+            except Exception as error:
+                warnings.warn(f"{type(self).__name__}: a forward hook with always_call=True "
+                              f"raised {error!r} while handling another error; ignored",
+                              stacklevel=3)
+
+    # -- hooks -----------------------------------------------------------------------
+    def _own_hooks(self, name: str) -> OrderedDict[int, Any]:
+        """This module's hook dict `name`, made on first use (until then the class's
+        empty default answers, so modules without hooks carry nothing)."""
+        hooks = self.__dict__.get(name)
+        if hooks is None:
+            hooks = self.__dict__[name] = OrderedDict()
+        return hooks
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call `hook(module, args)` before every forward (`hook(module, args, kwargs)`
+        with with_kwargs=True). A non-None return replaces the arguments: a new args
+        tuple (anything else is wrapped in a 1-tuple), or (args, kwargs) with
+        with_kwargs. Runs after the global pre-hooks; prepend=True puts it first
+        among this module's."""
+        flags = self._own_hooks("_forward_pre_hooks_with_kwargs")
+        handle = add_hook(self._own_hooks("_forward_pre_hooks"), hook, prepend, flags)
+        if with_kwargs:
+            flags[handle.id] = True
+        return handle
+
+    def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
+                              with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """Call `hook(module, args, output)` after every forward
+        (`hook(module, args, kwargs, output)` with with_kwargs=True); a non-None
+        return replaces the output. always_call=True runs it even when the forward
+        (or an earlier hook) raises. Runs after the global forward hooks."""
+        with_kwargs_flags = self._own_hooks("_forward_hooks_with_kwargs")
+        always_flags = self._own_hooks("_forward_hooks_always_called")
+        handle = add_hook(self._own_hooks("_forward_hooks"), hook, prepend,
+                          with_kwargs_flags, always_flags)
+        if with_kwargs:
+            with_kwargs_flags[handle.id] = True
+        if always_call:
+            always_flags[handle.id] = True
+        return handle
 
     # -- registration ----------------------------------------------------------
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -123,7 +250,7 @@ class Module:
     def _entries(self) -> Iterable[tuple[str, Any]]:
         """(name, value) for every attribute that may hold parameters, buffers or
         submodules. Containers override this to name their items 0, 1, ..."""
-        return self.__dict__.items()
+        return ((k, v) for k, v in self.__dict__.items() if k not in _HOOK_DICTS)
 
     def _direct(self) -> Iterator[tuple[str, str, Any]]:
         """(kind, name, value) of this module's own members, kind being
@@ -323,150 +450,3 @@ class Module:
             return f"{type(self).__name__}({extra})"
         head = f"{type(self).__name__}(" + (f"\n  {extra}" if extra else "")
         return head + "\n" + "\n".join(lines) + "\n)"
-
-
-# ---------------------------------------------------------------------------
-# Containers
-# ---------------------------------------------------------------------------
-
-
-def _check_module(container: str, module: Any) -> Module:
-    if not isinstance(module, Module):
-        raise TypeError(f"{container}: expected a Module, got {type(module).__name__}")
-    return module
-
-
-class ModuleList(Module):
-    """A list of modules whose parameters are registered (items named 0, 1, ...)."""
-
-    def __init__(self, modules: Iterable[Module] = ()) -> None:
-        super().__init__()
-        self._items: list[Module] = []
-        self.extend(modules)
-
-    def _entries(self) -> Iterable[tuple[str, Any]]:
-        return ((str(i), m) for i, m in enumerate(self._items))
-
-    def _index(self, index: int) -> int:
-        if not -len(self._items) <= index < len(self._items):
-            raise IndexError(f"{type(self).__name__}: index {index} is out of range for "
-                             f"{len(self._items)} modules")
-        return index % len(self._items)
-
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return type(self)(self._items[index])
-        return self._items[self._index(index)]
-
-    def __setitem__(self, index: int, module: Module) -> None:
-        self._items[self._index(index)] = _check_module(type(self).__name__, module)
-
-    def __delitem__(self, index: int | slice) -> None:
-        del self._items[index]
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._items)
-
-    def append(self, module: Module) -> ModuleList:
-        self._items.append(_check_module(type(self).__name__, module))
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for module in modules:
-            self.append(module)
-        return self
-
-    def insert(self, index: int, module: Module) -> None:
-        self._items.insert(index, _check_module(type(self).__name__, module))
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("ModuleList has no forward: iterate over it in your own forward")
-
-
-class Sequential(ModuleList):
-    """Modules applied one after the other: Sequential(a, b)(x) == b(a(x))."""
-
-    def __init__(self, *modules: Module) -> None:
-        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
-            super().__init__()
-            self._names: list[str] | None = []
-            for name, module in modules[0].items():
-                self._names.append(str(name))
-                self.append(module)
-            return
-        super().__init__(modules)
-        self._names = None
-
-    def _entries(self) -> Iterable[tuple[str, Any]]:
-        if self._names is not None:
-            return zip(self._names, self._items)
-        return super()._entries()
-
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            return Sequential(*self._items[index])
-        return self._items[self._index(index)]
-
-    def append(self, module: Module) -> Sequential:
-        names = self.__dict__.get("_names")
-        if names is not None and len(names) < len(self._items) + 1:
-            names.append(str(len(self._items)))
-        super().append(module)
-        return self
-
-    def insert(self, index: int, module: Module) -> None:
-        if self.__dict__.get("_names") is not None:
-            raise TypeError("Sequential: insert is not supported on a Sequential built from "
-                            "a dict of named modules")
-        super().insert(index, module)
-
-    def forward(self, x: Any) -> Any:
-        for module in self._items:
-            x = module(x)
-        return x
-
-
-class ModuleDict(Module):
-    """A dict of modules whose parameters are registered under their keys."""
-
-    def __init__(self, modules: dict[str, Module] | None = None) -> None:
-        super().__init__()
-        self._items: OrderedDict[str, Module] = OrderedDict()
-        for name, module in (modules or {}).items():
-            self[name] = module
-
-    def _entries(self) -> Iterable[tuple[str, Any]]:
-        return self._items.items()
-
-    def __getitem__(self, key: str) -> Module:
-        return self._items[key]
-
-    def __setitem__(self, key: str, module: Module) -> None:
-        self._items[str(key)] = _check_module("ModuleDict", module)
-
-    def __delitem__(self, key: str) -> None:
-        del self._items[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._items
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def keys(self) -> Iterable[str]:
-        return self._items.keys()
-
-    def values(self) -> Iterable[Module]:
-        return self._items.values()
-
-    def items(self) -> Iterable[tuple[str, Module]]:
-        return self._items.items()
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("ModuleDict has no forward: index it in your own forward")

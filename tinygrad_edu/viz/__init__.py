@@ -1,19 +1,23 @@
 """Pictures of computation graphs: draw_graph, the backward pass step by step
 (backward_steps, explain) and an HTML animation of it.
 
+One file a job: trace (the graph and who owns each node), format (numbers as text),
+draw (the Digraph), render (Graphviz's `dot`, saving), steps (backward step by step),
+animation (the HTML page), recorder (module calls), command (the CLI's `graph`).
+
 graphviz is imported only inside the functions that draw, never at import time.
+
+Importing this package registers one global module forward hook, on purpose
+(recorder.RECORDER): it remembers, weakly, each module's latest call that recorded a
+graph, so drawings can box each module's ops. It costs about 1 us per module call,
+keeps no tensor alive and stores nothing on the modules.
 """
 
 from .animation import save_backward_animation
-from .graph import (
-    GraphTooLargeError,
-    GraphTrace,
-    GraphvizNotFoundError,
-    draw_graph,
-    save_graph,
-    trace_graph,
-)
+from .draw import GraphTooLargeError, draw_graph
+from .render import GraphvizNotFoundError, save_graph
 from .steps import BackwardStep, GradFlow, backward_steps, explain
+from .trace import GraphTrace, trace_graph
 
 __all__ = [
     "draw_graph", "save_graph", "trace_graph", "GraphTrace", "GraphTooLargeError",

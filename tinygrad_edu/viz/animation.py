@@ -21,14 +21,9 @@ from typing import Any
 import numpy as np
 
 from ..files import write_text
-from .graph import (
-    DEFAULT_MAX_NODES,
-    _check_options,
-    _check_size,
-    build_digraph,
-    render,
-    value_cells,
-)
+from .draw import DEFAULT_MAX_NODES, build_digraph, check_options, check_size
+from .format import value_cells
+from .render import render
 from .steps import chain_rule
 
 
@@ -73,9 +68,9 @@ def backward_animation_html(loss: Any, params: Any = None, gradient: Any = None,
                             show_values: Any = "auto", rankdir: str = "LR",
                             max_nodes: int = DEFAULT_MAX_NODES, title: str | None = None) -> str:
     """The page that `save_backward_animation` writes, as a string."""
-    _check_options(show_values, rankdir, max_nodes)
+    check_options(show_values, rankdir, max_nodes)
     text = chain_rule(loss, params, gradient)
-    _check_size(text.trace, False, max_nodes)
+    check_size(text.trace, False, max_nodes)
     mode = "auto" if show_values is False else show_values
     frames, final = _frames(text, mode)
     dot = build_digraph(text.trace, show_values, final, rankdir, legend=True)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .graph import DEFAULT_MAX_NODES, FORMATS, GraphTooLargeError, GraphvizNotFoundError
+from .draw import DEFAULT_MAX_NODES, GraphTooLargeError
+from .render import FORMATS, GraphvizNotFoundError
 
 MODELS = ("neuron", "mlp", "cnn")
 
@@ -37,7 +39,8 @@ def neuron() -> tuple[Any, dict[str, Any]]:
 
 def _mnist_batch(batch: int, image: bool) -> tuple[Any, Any]:
     """A seeded random batch shaped like MNIST (the graph's shape is what matters)."""
-    from .. import manual_seed, rand, tensor
+    from ..creation import rand, tensor
+    from ..rng import manual_seed
 
     manual_seed(0)
     shape = (batch, 1, 28, 28) if image else (batch, 784)
@@ -71,7 +74,8 @@ def cnn(batch: int = 8) -> tuple[Any, list]:
 
 def example(name: str) -> tuple[Any, Any]:
     """(output, names) of an example graph: 'neuron', 'mlp' or 'cnn'."""
-    builders = {"neuron": neuron, "mlp": mlp, "cnn": cnn}
+    builders: dict[str, Callable[[], tuple[Any, Any]]] = {"neuron": neuron, "mlp": mlp,
+                                                          "cnn": cnn}
     if name not in builders:
         raise ValueError(f"unknown example model {name!r}; choose one of {', '.join(MODELS)}")
     return builders[name]()
@@ -99,7 +103,8 @@ def run_graph(args: argparse.Namespace) -> int:
     """Draw the chosen example to args.out; 0 on success, 1 on a drawing error, 2 when
     the example is unavailable or the output format unknown."""
     from .animation import save_backward_animation
-    from .graph import draw_graph, save_graph
+    from .draw import draw_graph
+    from .render import save_graph
 
     out = Path(args.out)
     suffix = out.suffix.lower()

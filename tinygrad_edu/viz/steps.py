@@ -15,7 +15,8 @@ from typing import Any, TextIO
 import numpy as np
 
 from ..engine import backward_walk, no_grad
-from .graph import GraphTrace, format_array, format_number, trace_graph
+from .format import format_array, format_number
+from .trace import GraphTrace, trace_graph
 
 
 @dataclass(frozen=True)
