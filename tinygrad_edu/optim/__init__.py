@@ -1,9 +1,22 @@
-"""Optimizers (SGD, RMSprop, Adam, AdamW) and learning-rate schedulers."""
+"""Optimizers (SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta) and learning-rate schedulers
+(in `optim.lr_scheduler`, PyTorch's module name; the common ones are also here)."""
 
-from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
-from .schedulers import CosineAnnealingLR, LRScheduler, StepLR
+from . import lr_scheduler
+from .lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    LRScheduler,
+    MultiStepLR,
+    OneCycleLR,
+    ReduceLROnPlateau,
+    StepLR,
+)
+from .optimizer import Optimizer
+from .optimizers import SGD, Adadelta, Adagrad, Adam, AdamW, RMSprop
 
 RMSProp = RMSprop  # the spelling in DESIGN.md
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "RMSProp", "Adam", "AdamW",
-           "LRScheduler", "StepLR", "CosineAnnealingLR"]
+__all__ = ["Optimizer", "SGD", "RMSprop", "RMSProp", "Adam", "AdamW", "Adagrad", "Adadelta",
+           "lr_scheduler", "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR",
+           "CosineAnnealingLR", "OneCycleLR", "LambdaLR", "ReduceLROnPlateau"]
