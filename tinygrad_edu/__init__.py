@@ -18,6 +18,7 @@ from .creation import (
 from .engine import enable_grad, grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .rng import initial_seed, manual_seed
+from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, from_numpy, maximum, minimum, stack, where
 
 __version__ = "0.1.0"
@@ -37,7 +38,7 @@ __all__ = [
     "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "arange", "eye", "rand", "randn",
     "zeros_like", "ones_like", "cat", "stack", "where", "maximum", "minimum",
     "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
-    "GradcheckError", "manual_seed", "initial_seed",
+    "GradcheckError", "manual_seed", "initial_seed", "save", "load", "CheckpointError",
     "float32", "float64", "int32", "int64", "bool",
     "nn", "optim", "data", "viz", "__version__",
 ]
