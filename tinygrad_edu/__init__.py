@@ -27,6 +27,7 @@ from .engine import (
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .rng import initial_seed, manual_seed
+from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, from_numpy, maximum, minimum, stack, where
 from .version import __version__
 
@@ -46,7 +47,7 @@ __all__ = [
     "zeros_like", "ones_like", "cat", "stack", "where", "maximum", "minimum",
     "Function", "autograd", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
     "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
-    "GradcheckError", "manual_seed", "initial_seed",
+    "GradcheckError", "manual_seed", "initial_seed", "save", "load", "CheckpointError",
     "float32", "float64", "int32", "int64", "bool",
     "nn", "optim", "data", "viz", "__version__",
 ]

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..hooks import RemovableHandle, add_hook
 from ..tensor import Tensor, from_numpy
+from .state import check_state_dict
 
 _NO_HOOKS: Mapping[int, Any] = MappingProxyType({})
 _HOOK_DICTS = frozenset({"_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
@@ -79,10 +80,6 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list[str]
     unexpected_keys: list[str]
-
-
-def _as_array(value: Any) -> np.ndarray:
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
 class Module:
@@ -398,41 +395,32 @@ class Module:
                     if member_kind == kind and buffers.get(name, True):
                         yield (f"{module_name}.{name}" if module_name else name), value
 
-    def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Copies of every parameter and persistent buffer as NumPy arrays, by dotted name."""
-        return OrderedDict((name, t.data.copy()) for name, t in self._state_items())
+    def state_dict(self, *, prefix: str = "",
+                   keep_vars: bool = False) -> OrderedDict[str, Tensor]:
+        """Every parameter and persistent buffer by dotted name, as Tensors that are
+        detached copies (later training does not change a saved state_dict);
+        keep_vars=True gives the module's own tensors instead."""
+        return OrderedDict(
+            (prefix + name, t if keep_vars else from_numpy(t.data.copy()))
+            for name, t in self._state_items()
+        )
 
-    def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays into the existing parameters and buffers (their dtypes are kept).
+    def load_state_dict(self, state_dict: Mapping[str, Any],
+                        strict: bool = True) -> IncompatibleKeys:
+        """Copy Tensors or arrays into the existing parameters and buffers (their
+        dtypes are kept), all or nothing: every key, shape and value is checked first.
 
-        Shape mismatches always raise; with strict=True missing and unexpected
+        Shape and value problems always raise; with strict=True missing and unexpected
         keys raise too, all of them named in one error. Returns the missing and
         unexpected keys."""
         own = OrderedDict(self._state_items())
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        mismatched = []
-        for key, target in own.items():
-            if key in state_dict:
-                shape = np.shape(_as_array(state_dict[key]))
-                if shape != target.shape:
-                    mismatched.append(f"{key}: checkpoint has shape {shape}, "
-                                      f"the model has {tuple(target.shape)}")
-        problems = []
-        if strict and missing:
-            problems.append("missing keys: " + ", ".join(missing))
-        if strict and unexpected:
-            problems.append("unexpected keys: " + ", ".join(unexpected))
-        if mismatched:
-            problems.append("shape mismatch for " + "; ".join(mismatched))
-        if problems:
-            raise RuntimeError(f"load_state_dict: cannot load into {type(self).__name__}:\n  "
-                               + "\n  ".join(problems))
-        for key, target in own.items():
-            if key in state_dict:
-                if not target.data.flags.writeable:
-                    target.data = target.data.copy()
-                target.data[...] = _as_array(state_dict[key])
+        arrays, missing, unexpected = check_state_dict(type(self).__name__, own,
+                                                       state_dict, strict)
+        for key, array in arrays.items():
+            target = own[key]
+            if not target.data.flags.writeable:
+                target.data = target.data.copy()
+            target.data[...] = array
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing ----------------------------------------------------------------------
