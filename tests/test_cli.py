@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mnist_5k import MNIST_5K, needs_5k
 
 import tinygrad_edu
 from tinygrad_edu import models, nn
@@ -124,9 +125,58 @@ def test_missing_data_without_download_is_a_clear_error(tmp_path, capsys):
     code = main(["train", "--data", str(empty), "--no-download", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2
-    assert "MNIST (train split): missing files train-images-idx3-ubyte" in err
-    assert str(empty) in err and "Downloading is off" in err
+    # the first line names the folder as it was typed, in the command's own words
+    assert err.splitlines()[0] == (
+        "tinygrad-edu train: MNIST (train split): missing files train-images-idx3-ubyte[.gz], "
+        f"train-labels-idx1-ubyte[.gz] in --data {empty}."
+    )
+    assert "Downloading is off (--no-download)" in err and "drop --no-download" in err
+    assert "root=" not in err and "download=False" not in err
     assert not (tmp_path / "o").exists()
+
+
+def test_data_folder_with_only_the_training_files_is_refused(tiny_mnist, tmp_path, capsys):
+    cache = tmp_path / "xdg-cache" / "tinygrad_edu" / "mnist"
+    cache.mkdir(parents=True)
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for path in tiny_mnist.iterdir():  # the cache holds everything, --data only train
+        (cache / path.name).write_bytes(path.read_bytes())
+        if path.name.startswith("train"):
+            (partial / path.name).write_bytes(path.read_bytes())
+    code = main(train(partial, tmp_path / "o"))
+    err = capsys.readouterr().err
+    assert code == 2 and not (tmp_path / "o").exists()
+    assert err.startswith(f"tinygrad-edu train: MNIST (test split): --data {partial} holds "
+                          "train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz but not "
+                          "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz].")
+    assert "point --data at a folder that holds them" in err
+
+
+def test_images_the_models_cannot_take_are_refused(tmp_path, capsys):
+    for split, n in (("train", 8), ("t10k", 4)):
+        write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", np.zeros((n, 32, 32), np.uint8))
+        write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", np.zeros(n, np.uint8))
+    assert main(train(tmp_path, tmp_path / "o")) == 2
+    assert "the mlp and cnn take 28x28 images" in capsys.readouterr().err
+
+
+@needs_5k
+def test_mnist_folder_is_refused_as_fashion(tmp_path, capsys):
+    code = main(train(MNIST_5K, tmp_path / "o", "--dataset", "fashion"))
+    err = capsys.readouterr().err
+    assert code == 2 and not (tmp_path / "o").exists()
+    assert err.startswith(f"tinygrad-edu train: FashionMNIST (train split): --data {MNIST_5K} "
+                          "holds MNIST, not Fashion-MNIST")
+    assert "run with --dataset mnist" in err and "point --data at Fashion-MNIST's files" in err
+
+
+def test_env_var_may_hold_the_files_directly(tiny_mnist, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TINYGRAD_EDU_DATA", str(tiny_mnist))
+    args = [a for a in train(tiny_mnist, tmp_path, "--no-plots") if a != str(tiny_mnist)]
+    args.remove("--data")
+    assert main(args) == 0
+    assert f"from {tiny_mnist}" in capsys.readouterr().out
 
 
 def test_fashion_missing_data_names_fashion(tmp_path, capsys, monkeypatch):
@@ -149,6 +199,18 @@ def test_cnn_trains_with_its_own_defaults(tiny_mnist, tmp_path, capsys):
     assert "sgd lr 0.05" in captured.out and "weight decay 0.0001" in captured.out
     config = json.loads((tmp_path / "config.json").read_text())
     assert config["optimizer"] == "sgd" and config["shift"] == 2 and config["flip"] is False
+
+
+@pytest.mark.parametrize("args", [["gradcheck", "--list"], ["--help"], ["demo", "--steps", "20"]])
+def test_closed_stdout_ends_quietly(args):
+    """`tinygrad-edu gradcheck --list | head`: no BrokenPipeError traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "tinygrad_edu", *args], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) in (0, 141)
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err
 
 
 def test_graph_command_is_wired(tmp_path):

@@ -30,6 +30,7 @@ from tinygrad_edu.data import (
     CSVDigits,
     CSVFormatError,
     DataLoader,
+    DatasetMismatchError,
     DatasetNotFoundError,
     FashionMNIST,
     IDXError,
@@ -231,15 +232,189 @@ def test_mnist_root_layouts(tmp_path, sub, gz):
         np.testing.assert_array_equal(ds.targets, arrays[f"{split}-labels-idx1-ubyte"])
 
 
-def test_env_var_is_a_data_root_with_per_dataset_folders(tmp_path, monkeypatch):
-    monkeypatch.setenv("TINYGRAD_EDU_DATA", str(tmp_path))
-    write_mnist(tmp_path)  # flat: deliberately not used, it could be any dataset
-    with pytest.raises(DatasetNotFoundError):
-        MNIST(download=False)
-    write_mnist(tmp_path / "mnist", n_train=3)
+def test_env_var_takes_a_data_folder_or_a_parent(tmp_path, monkeypatch):
+    monkeypatch.setenv("TINYGRAD_EDU_DATA", str(tmp_path / "flat"))
+    write_mnist(tmp_path / "flat", n_train=4)  # the files themselves, as --data takes them
+    assert len(MNIST(download=False)) == 4
+    monkeypatch.setenv("TINYGRAD_EDU_DATA", str(tmp_path / "parent"))
+    write_mnist(tmp_path / "parent" / "mnist", n_train=3)
     assert len(MNIST(download=False)) == 3
+    # Fashion-MNIST is not under this parent: nothing of MNIST's is taken for it.
+    monkeypatch.setattr(FashionMNIST, "system_dirs", ())
+    with pytest.raises(DatasetNotFoundError, match=r"FashionMNIST \(train split\): missing"):
+        FashionMNIST(download=False)
     write_mnist(tmp_path / "elsewhere", n_train=5)
     assert len(MNIST(root=tmp_path / "elsewhere", download=False)) == 5  # root comes first
+
+
+def write_cache(tmp_path: Path, n_train: int = 9, n_test: int = 8) -> Path:
+    """Fill the (test-local) download cache with an MNIST of its own."""
+    cache = tmp_path / "xdg-cache" / "tinygrad_edu" / "mnist"
+    write_mnist(cache, n_train=n_train, n_test=n_test)
+    return cache
+
+
+@pytest.mark.parametrize("train_only_in", [".", "mnist", "MNIST/raw"])
+def test_root_with_only_the_training_files_does_not_borrow_the_test_files(
+    tmp_path, monkeypatch, train_only_in
+):
+    write_cache(tmp_path)  # a complete copy elsewhere must not be used
+    monkeypatch.setenv("TINYGRAD_EDU_DATA", str(tmp_path / "env"))
+    write_mnist(tmp_path / "env")
+    folder = tmp_path / "root" / train_only_in
+    write_mnist(folder, n_train=6)
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (folder / name).unlink()
+    assert len(MNIST(tmp_path / "root", download=False)) == 6
+    for download in (False, True):  # and nothing is downloaded into or around it
+        with pytest.raises(DatasetNotFoundError) as info:
+            MNIST(tmp_path / "root", train=False, download=download, mirrors=[closed_port_url()])
+        message = str(info.value)
+        assert message.startswith(f"MNIST (test split): root='{tmp_path / 'root'}'")
+        assert "but not t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]" in message
+        assert "holds train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz" in message
+        assert str(folder) in message
+        assert "Downloading failed" not in message
+
+
+def test_env_folder_with_one_split_does_not_borrow_the_other(tmp_path, monkeypatch):
+    write_cache(tmp_path)
+    monkeypatch.setenv("TINYGRAD_EDU_DATA", str(tmp_path / "env"))
+    write_mnist(tmp_path / "env" / "mnist")
+    (tmp_path / "env" / "mnist" / "train-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DatasetNotFoundError, match=r"TINYGRAD_EDU_DATA=.*but not "
+                                                   r"train-labels-idx1-ubyte\[\.gz\]\."):
+        MNIST(download=False)
+    assert len(MNIST(train=False, download=False)) == 7
+
+
+def test_empty_root_takes_the_cache_only_when_downloading_is_allowed(tmp_path):
+    write_cache(tmp_path, n_train=9)
+    (tmp_path / "fresh").mkdir()
+    # As torchvision's MNIST("data", download=True): a root without files is filled from
+    # the download cache; it never mixes with files the root holds.
+    ds = MNIST(tmp_path / "fresh", download=True, mirrors=[closed_port_url()])
+    assert len(ds) == 9 and ds.folder == tmp_path / "xdg-cache" / "tinygrad_edu" / "mnist"
+    with pytest.raises(DatasetNotFoundError, match=r"missing files .* in root="):
+        MNIST(tmp_path / "fresh", download=False)
+
+
+def test_partial_cache_is_completed_by_downloading(tmp_path, serve):
+    write_mnist(tmp_path / "site", n_test=4)
+    tiny = tiny_mnist_class(tmp_path / "site")
+    cache = write_cache(tmp_path, n_test=4)  # the site's files, one of them lost
+    (cache / "t10k-images-idx3-ubyte.gz").unlink()
+    with pytest.raises(DatasetNotFoundError, match=r"allow downloading \(download=True\)"):
+        tiny(train=False, download=False)
+    assert len(tiny(train=False, mirrors=[serve(tmp_path / "site")])) == 4
+
+
+def test_train_and_test_image_sizes_must_agree(tmp_path):
+    write_mnist(tmp_path)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((7, 32, 30), dtype=np.uint8))
+    for train in (True, False):
+        with pytest.raises(ValueError, match=r"images are (28x28|32x30) in .* but (32x30|28x28) "
+                                             r"in .*same size"):
+            MNIST(tmp_path, train=train, download=False)
+
+
+# -------------------------------------------- which dataset a folder holds ----
+
+
+def official_as(monkeypatch, folder: Path, dataset: str, compressed: bool = True) -> None:
+    """Pretend the files in `folder` are `dataset`'s official ones (their MD5 as published,
+    gzipped or not), as if the fake files had been downloaded from Zalando or LeCun."""
+    from tinygrad_edu.data import official
+
+    for path in folder.iterdir():
+        data = path.read_bytes()
+        if not compressed:
+            data = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+        name = path.name.removesuffix(".gz")
+        digest = hashlib.md5(data).hexdigest()
+        monkeypatch.setitem(official.OFFICIAL_FILES, digest, official.OfficialFile(dataset, name))
+
+
+@pytest.mark.parametrize("compressed", [True, False])
+def test_another_datasets_official_files_are_refused(tmp_path, monkeypatch, compressed):
+    write_mnist(tmp_path / "fashion")
+    official_as(monkeypatch, tmp_path / "fashion", "FashionMNIST", compressed)
+    monkeypatch.setattr(FashionMNIST, "system_dirs", ())
+    assert len(FashionMNIST(tmp_path / "fashion", download=False)) == 12
+    with pytest.raises(DatasetMismatchError) as info:
+        MNIST(tmp_path / "fashion", train=False, download=False)
+    message = str(info.value)
+    assert message.startswith(f"MNIST (test split): root='{tmp_path / 'fashion'}' holds "
+                              "Fashion-MNIST, not MNIST")
+    assert "Fashion-MNIST's official t10k-images-idx3-ubyte" in message
+    assert "use FashionMNIST(...)" in message
+
+
+def test_raw_files_are_recognised_too(tmp_path, monkeypatch):
+    write_mnist(tmp_path / "gz")
+    official_as(monkeypatch, tmp_path / "gz", "FashionMNIST", compressed=False)
+    write_mnist(tmp_path / "raw", gz=False)  # the same content, stored uncompressed
+    with pytest.raises(DatasetMismatchError, match="holds Fashion-MNIST, not MNIST"):
+        MNIST(tmp_path / "raw", download=False)
+
+
+def test_other_splits_labels_reveal_the_dataset(tmp_path, monkeypatch):
+    """A custom training subset beside the official test files of the other dataset."""
+    write_mnist(tmp_path)
+    from tinygrad_edu.data import official
+
+    labels = (tmp_path / "t10k-labels-idx1-ubyte.gz").read_bytes()
+    monkeypatch.setitem(official.OFFICIAL_FILES, hashlib.md5(labels).hexdigest(),
+                        official.OfficialFile("FashionMNIST", "t10k-labels-idx1-ubyte"))
+    with pytest.raises(DatasetMismatchError, match="t10k-labels-idx1-ubyte.gz is Fashion-MNIST's"):
+        MNIST(tmp_path, train=True, download=False)
+
+
+def test_official_tables_match_the_real_files():
+    from tinygrad_edu.data import official
+
+    assert set(official.MNIST_RAW_MD5) == {n.removesuffix(".gz") for n in official.MNIST_MD5}
+    assert len(official.OFFICIAL_FILES) == 16  # no digest appears twice
+
+
+@needs_5k
+def test_real_mnist_is_recognised(tmp_path):
+    from tinygrad_edu.data import official
+
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        stored = (MNIST_5K / f"{name}.gz").read_bytes()
+        content = gzip.decompress(stored)
+        assert hashlib.md5(content).hexdigest() == official.MNIST_RAW_MD5[name]
+        assert official.identify(stored, content) == official.OfficialFile("MNIST", name)
+        (tmp_path / name).write_bytes(content)  # uncompressed
+        assert official.identify(content, content) == official.OfficialFile("MNIST", name)
+        recompressed = gzip.compress(content, compresslevel=1)  # as a repackager might
+        assert official.identify(recompressed, content) == official.OfficialFile("MNIST", name)
+    assert official.identify(b"custom", b"custom") is None
+    with pytest.raises(DatasetMismatchError, match=r"holds MNIST, not Fashion-MNIST"):
+        FashionMNIST(MNIST_5K, train=False, download=False)
+    with pytest.raises(DatasetMismatchError, match=r"holds MNIST, not Fashion-MNIST"):
+        FashionMNIST(MNIST_5K, train=True, download=False)  # caught by the test labels beside
+
+
+@needs_5k
+def test_renamed_split_is_refused(tmp_path):
+    for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"):
+        data = (MNIST_5K / f"t10k-{kind}.gz").read_bytes()
+        (tmp_path / f"train-{kind}.gz").write_bytes(data)
+    with pytest.raises(DatasetMismatchError, match=r"is MNIST's official t10k-images-idx3-ubyte,"
+                                                   r" not the train-images-idx3-ubyte"):
+        MNIST(tmp_path, download=False)
+
+
+@pytest.mark.skipif(not DEBIAN_FASHION.is_dir(), reason="dataset-fashion-mnist not installed")
+def test_debian_fashion_mnist_is_not_mnist(monkeypatch):
+    monkeypatch.setenv("TINYGRAD_EDU_DATA", str(DEBIAN_FASHION))
+    with pytest.raises(DatasetMismatchError) as info:
+        MNIST(train=False, download=False)
+    assert "$TINYGRAD_EDU_DATA=/usr/share/datasets/fashion-mnist holds Fashion-MNIST" in str(
+        info.value
+    )
 
 
 def test_count_mismatch_is_a_clear_error(tmp_path):
@@ -465,6 +640,49 @@ def test_csv_bad_header(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(CSVFormatError, match=message):
         read_csv_digits(path)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("where", [2, 4])  # between rows; the last line
+def test_csv_whitespace_line_is_reported_at_its_line(tmp_path, newline, where):
+    rows, _, _ = digit_rows(3)
+    lines = [",".join(["label"] + [f"pixel{i}" for i in range(784)])]
+    lines += [",".join(map(str, row)) for row in rows]
+    lines.insert(where, " \t ")  # line where + 1 of the file
+    path = tmp_path / "train.csv"
+    path.write_bytes((newline.join(lines) + newline).encode())
+    with pytest.raises(CSVFormatError, match="only whitespace") as info:
+        read_csv_digits(path)
+    assert info.value.line == where + 1
+    assert str(info.value).startswith(f"{path}, line {where + 1}: ")
+
+
+def test_csv_empty_lines_are_skipped(tmp_path):
+    rows, images, _ = digit_rows(2)
+    path = write_csv(tmp_path / "train.csv", rows)
+    text = path.read_text().split("\n")
+    path.write_text("\n".join([text[0], text[1], "", text[2], "", ""]))
+    np.testing.assert_array_equal(read_csv_digits(path)[0], images)
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+@pytest.mark.parametrize("line", [1, 3])
+def test_csv_non_utf8_bytes_name_file_line_and_offset(tmp_path, bom, line):
+    rows, _, _ = digit_rows(3)
+    path = write_csv(tmp_path / "train.csv", rows, newline="\r\n")
+    raw = bom + path.read_bytes()
+    start = len(bom)
+    for _ in range(line - 1):
+        start = raw.index(b"\n", start) + 1
+    offset = start + 2  # inside the header's 'label', or a row's first pixel
+    raw = raw[:offset] + b"\xe9" + raw[offset + 1 :]  # latin-1, not UTF-8
+    path.write_bytes(raw)
+    with pytest.raises(CSVFormatError) as info:
+        read_csv_digits(path)
+    assert info.value.line == line
+    assert f"{path}, line {line}: not UTF-8 text: byte 0xE9 at byte offset {offset}" in str(
+        info.value
+    )
 
 
 def test_csv_dataset_interface(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -66,8 +67,10 @@ def _add_train_arguments(train: argparse.ArgumentParser) -> None:
                        help="MNIST digits or Fashion-MNIST clothes (default: %(default)s)")
     train.add_argument("--data", metavar="DIR", default=None,
                        help="folder holding the IDX files (gzipped or not), or a parent of "
-                            "mnist/ or fashion-mnist/; default: $TINYGRAD_EDU_DATA, the "
-                            "cache, system folders, then download")
+                            "mnist/ or fashion-mnist/; nothing is taken from elsewhere "
+                            "unless it holds none of the files. Default: $TINYGRAD_EDU_DATA "
+                            "(either kind of folder), the cache, system folders, then "
+                            "download")
     train.add_argument("--no-download", action="store_true",
                        help="fail with a clear message instead of downloading missing files")
     train.add_argument("--epochs", type=_positive_int, default=None,
@@ -147,7 +150,29 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """Run the command line; the exit status (141 when stdout was closed early)."""
+    try:
+        try:
+            return _dispatch(sys.argv[1:] if argv is None else list(argv))
+        finally:
+            # Flush here, not at interpreter exit, so a closed pipe raises where it is caught.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # `tinygrad-edu gradcheck --list | head`: the reader left, stop quietly as Unix
+        # tools do (128 + SIGPIPE), and keep Python from failing again on the final flush.
+        _discard_stdout()
+        return 141
+
+
+def _discard_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file behind stdout (e.g. captured in tests)
+        pass
+
+
+def _dispatch(argv: list[str]) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.command == "demo":
@@ -195,18 +220,24 @@ def run_gradcheck(args: argparse.Namespace) -> int:
 
 
 def _load_datasets(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Both splits, from one folder, checked for the models' 28x28 input."""
     from .data import MNIST, FashionMNIST
 
     cls = MNIST if args.dataset == "mnist" else FashionMNIST
     download = not args.no_download
-    return (cls(root=args.data, train=True, download=download),
-            cls(root=args.data, train=False, download=download))
+    train_set = cls(root=args.data, train=True, download=download)
+    test_set = cls(root=args.data, train=False, download=download)
+    for split in (train_set, test_set):
+        if split.images.shape[1:] != (28, 28):
+            size = "x".join(map(str, split.images.shape[1:]))
+            raise ValueError(f"the mlp and cnn take 28x28 images; {split.folder} holds {size}")
+    return train_set, test_set
 
 
 def run_train(args: argparse.Namespace) -> int:
     """The `train` command; returns the exit status."""
     from . import models
-    from .data import DataLoader, DatasetNotFoundError
+    from .data import DataLoader, DatasetMismatchError, DatasetNotFoundError
     from .files import write_text
     from .rng import manual_seed
     from .train import RandomShift, current_lr, fit, make_optimizer, make_scheduler
@@ -225,9 +256,11 @@ def run_train(args: argparse.Namespace) -> int:
     out = Path(args.out.format(dataset=args.dataset, model=args.model))
     try:
         train_set, test_set = _load_datasets(args)
-    except DatasetNotFoundError as error:
-        print(f"tinygrad-edu train: {error}\nOn the command line, root is --data DIR.",
-              file=sys.stderr)
+    except (DatasetNotFoundError, DatasetMismatchError) as error:
+        print(f"tinygrad-edu train: {error.render(cli=True)}", file=sys.stderr)
+        return 2
+    except ValueError as error:  # malformed files: the message names the file and the problem
+        print(f"tinygrad-edu train: {error}", file=sys.stderr)
         return 2
     manual_seed(args.seed)
     hidden = models.DEFAULT_HIDDEN if args.hidden is None else args.hidden

@@ -4,6 +4,7 @@ from .csv import CSVFormatError, read_csv_digits
 from .datasets import (
     MNIST,
     CSVDigits,
+    DatasetMismatchError,
     DatasetNotFoundError,
     FashionMNIST,
     ImageDataset,
@@ -18,6 +19,7 @@ __all__ = [
     "CSVDigits",
     "CSVFormatError",
     "DataLoader",
+    "DatasetMismatchError",
     "DatasetNotFoundError",
     "FashionMNIST",
     "IDXError",

@@ -6,6 +6,7 @@ values (0..255, row-major 28x28). `test.csv` is the same without the label colum
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import warnings
@@ -16,6 +17,8 @@ import numpy as np
 PIXELS = 28 * 28
 NUM_CLASSES = 10
 _INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
+_NEWLINE = re.compile(rb"\r\n|\r|\n")
+_FIRST_LINE = re.compile(r"[^\r\n]*")
 
 
 class CSVFormatError(ValueError):
@@ -90,30 +93,62 @@ def _line_problem(line: str, columns: int, has_label: bool) -> str | None:
     return None
 
 
-def _first_bad_row(path: str | os.PathLike, columns: int, has_label: bool) -> CSVFormatError:
+def _first_bad_row(
+    path: str | os.PathLike, lines: list[str], columns: int, has_label: bool
+) -> CSVFormatError:
     """Find the first bad line: the fast parser finds the bad chunk, Python finds the line."""
-    with open(path, encoding="utf-8-sig", newline=None) as f:
-        lines = f.read().splitlines()
     chunk = 1000
     for start in range(1, len(lines), chunk):
         if _parse(lines[start : start + chunk], columns, skiprows=0) is not None:
             continue
         for lineno, line in enumerate(lines[start : start + chunk], start=start + 1):
-            problem = line.strip() and _line_problem(line, columns, has_label)
-            if problem:  # blank lines (e.g. a trailing one) are allowed
+            if line == "":
+                continue  # empty lines (a trailing one, say) are skipped, as the parser does
+            if line.strip() == "":
+                return CSVFormatError(
+                    path, lineno, f"only whitespace, expected {columns} comma-separated values"
+                )
+            problem = _line_problem(line, columns, has_label)
+            if problem:
                 return CSVFormatError(path, lineno, problem)
-    return CSVFormatError(path, 0, "malformed, but no single bad line was found")
+    # Unreachable as far as we know: say so rather than point at a wrong line.
+    return CSVFormatError(path, 0, "malformed, but no single bad line was found (please report)")
+
+
+def _read_text(path: str | os.PathLike) -> str:
+    """The file decoded as UTF-8 (with or without a BOM), or an error naming the bad byte."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    skip = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    try:
+        text = raw[skip:].decode("utf-8")
+    except UnicodeDecodeError as e:
+        offset = skip + e.start
+        line = len(_NEWLINE.split(raw[:offset]))
+        raise CSVFormatError(
+            path,
+            line,
+            f"not UTF-8 text: byte 0x{raw[offset]:02X} at byte offset {offset} cannot be "
+            f"decoded ({e.reason}); a digit CSV holds only ASCII digits, commas and a header",
+        ) from None
+    return text
+
+
+def _lines(text: str) -> list[str]:
+    """Split on newlines only (\\n, \\r\\n or \\r), as the parser does, so line numbers agree."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def read_csv_digits(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
     """Read a Kaggle digit CSV: images uint8 (N, 28, 28) and labels int64 (N,), or None."""
-    with open(path, encoding="utf-8-sig", newline=None) as f:
-        header = f.readline()
-    has_label = _has_label_column(path, header)
+    text = _read_text(path)  # decoding checks every byte up front; parsing re-reads the file
+    header = _FIRST_LINE.match(text)
+    has_label = _has_label_column(path, header.group() if header else "")
     columns = PIXELS + has_label
+    # The path, not the text: NumPy's parser reads a file faster than a list of lines.
     table = _parse(path, columns, skiprows=1)
     if table is None:  # only now pay for finding the exact line
-        raise _first_bad_row(path, columns, has_label)
+        raise _first_bad_row(path, _lines(text), columns, has_label)
     images = table[:, has_label:].astype(np.uint8).reshape(-1, 28, 28)
     labels = table[:, 0].astype(np.int64) if has_label else None
     return images, labels

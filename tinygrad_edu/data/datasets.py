@@ -1,17 +1,19 @@
 """Image datasets held in memory: MNIST, Fashion-MNIST, Kaggle digit CSVs, and subsets.
 
-Where MNIST-style files are looked for, in order (first folder holding both files of the
-split wins; each file may be gzipped or not):
+Where MNIST-style files are looked for (each file may be gzipped or not); a folder
+`DIR` given by one of these is searched as `DIR/<name>/`, `DIR/<TorchName>/raw/`
+(torchvision's layout), then `DIR/` itself, so it may hold the files or be a parent:
 
-1. `root=DIR` if given: `DIR/<name>/`, `DIR/<TorchName>/raw/` (torchvision's layout),
-   then `DIR/` itself, so `root` may be the dataset folder or a parent of several.
-2. `$TINYGRAD_EDU_DATA/<name>/` and `$TINYGRAD_EDU_DATA/<TorchName>/raw/`: only the
-   per-dataset subfolders, so one variable can serve MNIST and Fashion-MNIST without
-   ever mistaking one for the other.
-3. The cache, `$XDG_CACHE_HOME/tinygrad_edu/<name>/` (default `~/.cache/tinygrad_edu/`),
-   which is where downloads go.
-4. System folders: Debian's `dataset-fashion-mnist` package installs Fashion-MNIST in
-   `/usr/share/datasets/fashion-mnist/`.
+1. `root=DIR` if given, and then nowhere else: a root must hold the split asked for. Only
+   when it holds none of the dataset's files (a fresh folder, as in
+   `MNIST("data", download=True)`) are the files taken from the cache, or downloaded.
+2. Otherwise `$TINYGRAD_EDU_DATA`, then the cache, `$XDG_CACHE_HOME/tinygrad_edu/<name>/`
+   (default `~/.cache/tinygrad_edu/`, where downloads go), then system folders (Debian's
+   `dataset-fashion-mnist` installs Fashion-MNIST in `/usr/share/datasets/fashion-mnist/`).
+
+The first folder holding any of the dataset's files is its folder, and must hold both files
+of the split (see locate.py). The official files of both datasets are recognised by MD5
+(see official.py): MNIST's files refuse to load as Fashion-MNIST and the reverse.
 
 `<name>` is `mnist` or `fashion-mnist`; `<TorchName>` is `MNIST` or `FashionMNIST`.
 """
@@ -31,9 +33,19 @@ import numpy as np
 from ..rng import generator
 from .csv import read_csv_digits
 from .download import DownloadError, download
-from .idx import read_idx
-
-ENV_VAR = "TINYGRAD_EDU_DATA"
+from .idx import IDXError, decode_idx, decompress, read_idx_shape
+from .locate import ENV_VAR as ENV_VAR  # re-exported: where the variable is documented
+from .locate import (
+    DatasetMismatchError,
+    DatasetNotFoundError,
+    Found,
+    Place,
+    cache_dir,
+    existing,
+    find_folder,
+    search_places,
+)
+from .official import FASHION_MNIST_MD5, MNIST_MD5, OfficialFile, identify
 
 MNIST_MIRRORS: tuple[str, ...] = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -44,20 +56,6 @@ FASHION_MNIST_MIRRORS: tuple[str, ...] = (
     "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
     "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
 )
-# MD5 of the official gzipped files; only downloads are checked (local copies may be
-# subsets or recompressed, like Debian's).
-MNIST_MD5 = {
-    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
-    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
-    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
-}
-FASHION_MNIST_MD5 = {
-    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
-    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
-    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
-}
 DIGIT_CLASSES = [
     "0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
     "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine",
@@ -66,17 +64,6 @@ FASHION_CLASSES = [
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 ]  # fmt: skip
-
-
-class DatasetNotFoundError(RuntimeError):
-    """The dataset files are neither on disk nor downloadable; the message says how to fix it."""
-
-
-def cache_dir() -> Path:
-    """The per-user cache folder: `$XDG_CACHE_HOME/tinygrad_edu` or `~/.cache/tinygrad_edu`."""
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".cache"
-    return base / "tinygrad_edu"
 
 
 class ImageDataset:
@@ -138,8 +125,9 @@ class MNIST(ImageDataset):
     """The MNIST digits (60,000 train / 10,000 test), found locally or downloaded once.
 
     See the module docstring for where files are looked for. Downloads always go to the
-    cache (never into `root`) and are checked against the official MD5 sums; local files
-    are not checked, so subsets like a 5,000-image training set work too.
+    cache and are checked against the official MD5 sums. Local files need not be the
+    official ones (subsets like a 5,000-image training set work too), but official files
+    of another dataset, or of the other split, are refused.
     """
 
     name = "mnist"
@@ -159,20 +147,63 @@ class MNIST(ImageDataset):
         mirrors: Sequence[str] | None = None,
     ) -> None:
         self.train = train
-        split = "train" if train else "t10k"
+        split, other = ("train", "t10k") if train else ("t10k", "train")
         names = [f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte"]
-        dirs = self._search_dirs(root)
-        found = self._find(names, dirs)
-        if found is None:
-            found = self._download(names, dirs, download, mirrors)
-        self.folder = found[0].parent
-        images, labels = read_idx(found[0]), read_idx(found[1])
-        self._check(images, labels, *found)
+        places = search_places(root, self.name, self.torch_name, self.system_dirs)
+        found = find_folder(places, [*names, f"{other}-images-idx3-ubyte",
+                                     f"{other}-labels-idx1-ubyte"], names)
+        if found is None or not found.complete:
+            found = self._download(names, places, found, download, mirrors)
+        ipath, lpath = found.paths
+        assert ipath is not None and lpath is not None  # complete
+        self.folder = found.folder
+        images = self._read(ipath, names[0], found.place)
+        labels = self._read(lpath, names[1], found.place)
+        self._check(images, labels, ipath, lpath)
+        self._check_other_split(found, other, images.shape[1:])
         super().__init__(images, labels, transform)
 
     def __repr__(self) -> str:
         split = "train" if self.train else "test"
         return f"{type(self).__name__}({split}, {len(self)} images, from {self.folder})"
+
+    @property
+    def _title(self) -> str:
+        return f"{type(self).__name__} ({'train' if self.train else 'test'} split)"
+
+    def _read(self, path: Path, name: str, place: Place) -> np.ndarray:
+        """Read one IDX file, refusing another dataset's official file (one hash per file)."""
+        with open(path, "rb") as f:
+            stored = f.read()
+        content = decompress(stored, path)
+        self._identify(path, name, place, stored, content)
+        return decode_idx(content, path)
+
+    def _identify(self, path: Path, name: str, place: Place, stored: bytes, content: bytes) -> None:
+        official = identify(stored, content)
+        wanted = OfficialFile(self.torch_name, name)
+        if official is not None and official != wanted:
+            raise DatasetMismatchError(self._title, wanted, official, path, place)
+
+    def _check_other_split(self, found: Found, other: str, size: tuple[int, ...]) -> None:
+        """Look at the other split beside these files, cheaply: its labels say which dataset
+        it is (a few KB to hash), its header says the image size."""
+        labels = existing(found.folder / f"{other}-labels-idx1-ubyte")
+        images = existing(found.folder / f"{other}-images-idx3-ubyte")
+        try:
+            if labels is not None:
+                stored = labels.read_bytes()
+                self._identify(labels, f"{other}-labels-idx1-ubyte", found.place, stored,
+                               decompress(stored, labels))
+            other_shape = read_idx_shape(images) if images is not None else None
+        except IDXError:
+            return  # a broken file of the other split is reported when that split loads
+        if other_shape is not None and tuple(other_shape[1:]) != tuple(size):
+            ours, theirs = "x".join(map(str, size)), "x".join(map(str, other_shape[1:]))
+            raise ValueError(
+                f"{self._title}: images are {ours} in {found.paths[0]} but {theirs} in "
+                f"{images}: train and test images must have the same size"
+            )
 
     def _check(self, images: np.ndarray, labels: np.ndarray, ipath: Path, lpath: Path) -> None:
         if images.ndim != 3 or images.dtype != np.uint8:
@@ -192,39 +223,29 @@ class MNIST(ImageDataset):
                 f"{lpath}: label {labels.max()} is not a class index 0..{len(self.classes) - 1}"
             )
 
-    @classmethod
-    def _search_dirs(cls, root: str | os.PathLike | None) -> list[Path]:
-        dirs = []
-        if root is not None:
-            root = Path(root).expanduser()
-            dirs += [root / cls.name, root / cls.torch_name / "raw", root]
-        if os.environ.get(ENV_VAR):
-            env = Path(os.environ[ENV_VAR]).expanduser()
-            dirs += [env / cls.name, env / cls.torch_name / "raw"]
-        dirs.append(cache_dir() / cls.name)
-        return dirs + [Path(d) for d in cls.system_dirs]
-
-    @staticmethod
-    def _find(names: list[str], dirs: list[Path]) -> list[Path] | None:
-        """Both files from the first folder that holds them, raw or gzipped."""
-        for folder in dirs:
-            paths = [_existing(folder / name) for name in names]
-            if all(paths):
-                return paths
-        return None
-
     def _download(
-        self, names: list[str], dirs: list[Path], allowed: bool, mirrors: Sequence[str] | None
-    ) -> list[Path]:
+        self,
+        names: list[str],
+        places: list[Place],
+        found: Found | None,
+        allowed: bool,
+        mirrors: Sequence[str] | None,
+    ) -> Found:
+        """Complete the cache, the one folder downloads may fill; any other folder that
+        holds some of the dataset's files must hold these too."""
         mirrors = self.mirrors if mirrors is None else mirrors
         if isinstance(mirrors, str):
             mirrors = (mirrors,)  # one URL, not a sequence of characters
         target = cache_dir() / self.name
+        missing = names if found is None else [n for n, p in zip(names, found.paths) if p is None]
+        if found is not None and (found.place.kind != "cache" or not allowed):
+            raise DatasetNotFoundError(self._title, self.name, missing, places, allowed,
+                                       mirrors, partial=found)
         failures: list[str] = []
         if allowed:
             try:
                 for name in names:
-                    if not _existing(target / name):
+                    if not existing(target / name):
                         download(
                             f"{name}.gz", mirrors, target, self.md5.get(f"{name}.gz"), self.timeout
                         )
@@ -232,39 +253,11 @@ class MNIST(ImageDataset):
                 failures = e.failures
             except OSError as e:  # e.g. the cache folder cannot be created
                 failures = [f"{target}: {e}"]
-            found = self._find(names, [target])
-            if found is not None:
-                return found
-        raise DatasetNotFoundError(self._not_found_message(names, dirs, allowed, failures, mirrors))
-
-    def _not_found_message(
-        self,
-        names: list[str],
-        dirs: list[Path],
-        allowed: bool,
-        failures: list[str],
-        mirrors: Sequence[str],
-    ) -> str:
-        title = f"{type(self).__name__} ({'train' if self.train else 'test'} split)"
-        lines = [f"{title}: missing files {', '.join(n + '[.gz]' for n in names)}."]
-        lines += ["Looked in:"] + [f"  {d}" for d in dirs]
-        if not os.environ.get(ENV_VAR):
-            lines.append(f"  (${ENV_VAR} is not set)")
-        if not allowed:
-            lines.append("Downloading is off (download=False).")
-        elif failures:
-            lines += ["Downloading failed:"] + [f"  {f}" for f in failures]
-        cache = cache_dir() / self.name
-        lines += [
-            "To supply them (gzipped or not), do one of:",
-            f"  - pass root='/path/to/folder' holding the files (or a '{self.name}/' subfolder);",
-            f"  - set {ENV_VAR}=/path/to/data and put the files in /path/to/data/{self.name}/;",
-            f"  - fetch them by hand into {cache}/ from:",
-        ]
-        lines += [f"      {m.rstrip('/')}/{n}.gz" for m in mirrors[:1] for n in names]
-        if len(mirrors) > 1:
-            lines.append(f"    (other mirrors: {', '.join(mirrors[1:])})")
-        return "\n".join(lines)
+            paths = [existing(target / name) for name in names]
+            if all(paths):
+                return Found(Place("cache", str(target), (target,)), target, [], paths)
+        raise DatasetNotFoundError(self._title, self.name, missing, places, allowed, mirrors,
+                                   failures)
 
 
 class FashionMNIST(MNIST):
@@ -287,14 +280,6 @@ class CSVDigits(ImageDataset):
         self.path = Path(path)
         images, labels = read_csv_digits(path)
         super().__init__(images, labels, transform)
-
-
-def _existing(path: Path) -> Path | None:
-    """`path` or `path.gz`, whichever is a file (uncompressed first: it loads faster)."""
-    for candidate in (path, path.with_name(path.name + ".gz")):
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 class Subset:

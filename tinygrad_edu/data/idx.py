@@ -41,9 +41,8 @@ class IDXError(ValueError):
         super().__init__(f"{self.path}: {reason}")
 
 
-def _read_bytes(path: str | os.PathLike) -> bytes:
-    with open(path, "rb") as f:
-        raw = f.read()
+def decompress(raw: bytes, path: str | os.PathLike) -> bytes:
+    """`raw` gunzipped if it starts with gzip's magic bytes, else `raw` itself."""
     if raw[:2] != GZIP_MAGIC:
         return raw
     try:
@@ -55,7 +54,43 @@ def _read_bytes(path: str | os.PathLike) -> bytes:
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (gzipped or not) into a native-endian, writable NumPy array."""
-    data = _read_bytes(path)
+    with open(path, "rb") as f:
+        raw = f.read()
+    return decode_idx(decompress(raw, path), path)
+
+
+def decode_idx(data: bytes, path: str | os.PathLike) -> np.ndarray:
+    """Parse the (uncompressed) bytes of an IDX file; `path` only names it in errors."""
+    shape, dtype, header = _parse_header(data, path)
+    expected = math.prod(shape) * dtype.itemsize
+    found = len(data) - header
+    if found != expected:
+        what = "truncated payload" if found < expected else "payload too long"
+        raise IDXError(
+            path,
+            f"{what}: shape {shape} of {dtype.name} needs {expected} bytes, found {found}",
+        )
+    # astype copies into native byte order, which also makes the array writable.
+    flat = np.frombuffer(data, dtype=dtype, offset=header)
+    return flat.reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def read_idx_shape(path: str | os.PathLike) -> tuple[int, ...]:
+    """The shape an IDX file declares, from its header alone (cheap even for big files)."""
+    with open(path, "rb") as f:
+        magic = f.read(2)
+    opener = gzip.open if magic == GZIP_MAGIC else open
+    try:
+        with opener(path, "rb") as f:
+            start = f.read(4)
+            rest = f.read(4 * start[3]) if len(start) == 4 else b""
+    except (OSError, EOFError, zlib.error) as e:
+        raise IDXError(path, f"corrupt gzip stream ({e})") from e
+    return _parse_header(start + rest, path)[0]
+
+
+def _parse_header(data: bytes, path: str | os.PathLike) -> tuple[tuple[int, ...], np.dtype, int]:
+    """(shape, dtype, header size) from the start of an IDX file, or IDXError."""
     if len(data) < 4:
         raise IDXError(path, f"truncated header: expected at least 4 bytes, found {len(data)}")
     zero, code, ndim = data[:2], data[2], data[3]
@@ -74,19 +109,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
             path,
             f"truncated header: {ndim} dimensions need {header} header bytes, found {len(data)}",
         )
-    shape = struct.unpack(f">{ndim}I", data[4:header])
-    dtype = IDX_DTYPES[code]
-    expected = math.prod(shape) * dtype.itemsize
-    found = len(data) - header
-    if found != expected:
-        what = "truncated payload" if found < expected else "payload too long"
-        raise IDXError(
-            path,
-            f"{what}: shape {shape} of {dtype.name} needs {expected} bytes, found {found}",
-        )
-    # astype copies into native byte order, which also makes the array writable.
-    flat = np.frombuffer(data, dtype=dtype, offset=header)
-    return flat.reshape(shape).astype(dtype.newbyteorder("="))
+    return struct.unpack(f">{ndim}I", data[4:header]), IDX_DTYPES[code], header
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None = None) -> None:
