@@ -22,7 +22,7 @@ from .tensor import Tensor, cat, from_numpy, maximum, minimum, stack, where
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("nn", "optim", "data", "viz")
+_SUBPACKAGES = ("nn", "optim", "data", "utils", "vision", "viz")
 
 
 def __getattr__(name: str):  # PEP 562: `tinygrad_edu.nn` without importing it up front
@@ -39,5 +39,5 @@ __all__ = [
     "no_grad", "enable_grad", "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
     "GradcheckError", "manual_seed", "initial_seed",
     "float32", "float64", "int32", "int64", "bool",
-    "nn", "optim", "data", "viz", "__version__",
+    "nn", "optim", "data", "utils", "vision", "viz", "__version__",
 ]
