@@ -54,9 +54,10 @@ from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
 import tinygrad_edu as tg  # noqa: E402
 from tinygrad_edu import nn, optim  # noqa: E402
-from tinygrad_edu.data import DataLoader, FashionMNIST  # noqa: E402
+from tinygrad_edu.data import FashionMNIST  # noqa: E402
 from tinygrad_edu.nn import functional as F  # noqa: E402, N812
 from tinygrad_edu.nn.conv import Conv2d, MaxPool2d  # noqa: E402
+from tinygrad_edu.utils.data import DataLoader  # noqa: E402
 
 BATCH, LR, MOMENTUM = 128, 0.05, 0.9
 

@@ -42,9 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 import tinygrad_edu as tg  # noqa: E402
 from tinygrad_edu import models, optim  # noqa: E402
-from tinygrad_edu.data import DataLoader, FashionMNIST  # noqa: E402
+from tinygrad_edu.data import FashionMNIST  # noqa: E402
 from tinygrad_edu.nn import functional as F  # noqa: E402, N812
 from tinygrad_edu.train import train_epoch  # noqa: E402
+from tinygrad_edu.utils.data import DataLoader  # noqa: E402
 
 HIDDEN, CLASSES, BATCH, LR, MOMENTUM = 128, 10, 128, 0.05, 0.9
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")

@@ -49,8 +49,9 @@ import numpy as np  # noqa: E402
 
 import tinygrad_edu as tg  # noqa: E402
 from tinygrad_edu import models, optim  # noqa: E402
-from tinygrad_edu.data import MNIST, DataLoader, FashionMNIST  # noqa: E402
+from tinygrad_edu.data import MNIST, FashionMNIST  # noqa: E402
 from tinygrad_edu.train import RandomShift, fit  # noqa: E402
+from tinygrad_edu.utils.data import DataLoader  # noqa: E402
 
 
 def main() -> None:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import tinygrad_edu as tg
 from tinygrad_edu import models, nn, optim, plots
-from tinygrad_edu.data import MNIST, DataLoader, FashionMNIST
+from tinygrad_edu.data import MNIST, FashionMNIST
 from tinygrad_edu.train import RandomShift, evaluate, fit, predict
+from tinygrad_edu.utils.data import DataLoader
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--dataset", choices=("mnist", "fashion"), default="mnist")

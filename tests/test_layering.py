@@ -36,7 +36,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("0 basics", ("files", "hooks", "rng", "version")),
     ("1 engine", ("engine", "autograd")),
     ("2 ops", ("ops", "ops.*")),
-    ("3 tensor", ("tensor", "creation")),
+    ("3 tensor", ("tensor", "creation", "serialization")),
     ("4 library", ("gradcheck", "testing", "nn", "nn.*", "optim", "optim.*",
                    "utils", "utils.*", "data", "data.*")),
     ("5 applications", ("vision", "vision.*", "train", "viz", "viz.*", "plots", "models",

@@ -115,8 +115,8 @@ def test_state_dict_holds_copies_in_order_and_includes_buffers():
     sd = net.state_dict()
     assert list(sd)[:3] == ["scale", "counter", "block.fc.weight"]
     assert "tied.weight" in sd  # as PyTorch, a module under two names is saved under both
-    assert all(isinstance(v, np.ndarray) for v in sd.values())
-    sd["scale"][...] = 42.0
+    assert all(isinstance(v, Tensor) and not v.requires_grad for v in sd.values())
+    sd["scale"].data[...] = 42.0
     assert net.scale.data[0] == 1.0
 
 

@@ -49,7 +49,8 @@ def numpy_logits(state: dict, x: np.ndarray, dtype: type = np.float64) -> np.nda
     h = x.reshape(len(x), -1).astype(dtype)
     linear_keys = sorted({k.split(".")[0] for k in state}, key=int)
     for i, key in enumerate(linear_keys):
-        h = h @ state[f"{key}.weight"].T.astype(dtype) + state[f"{key}.bias"].astype(dtype)
+        weight, bias = np.asarray(state[f"{key}.weight"]), np.asarray(state[f"{key}.bias"])
+        h = h @ weight.T.astype(dtype) + bias.astype(dtype)
         if i < len(linear_keys) - 1:
             h = np.maximum(h, 0)
     return h
@@ -168,7 +169,7 @@ def test_train_epoch_reports_loss_and_accuracy_of_the_batches():
     manual_seed(0)
     data = blob_dataset(100)
     model = models.mlp(hidden=(16,))
-    state = {k: v.copy() for k, v in model.state_dict().items()}
+    state = {k: v.numpy() for k, v in model.state_dict().items()}
     optimizer = optim.SGD(model.parameters(), lr=0.0)
     loss, accuracy = train_epoch(model, DataLoader(data, batch_size=32, shuffle=True),
                                  optimizer, progress=False)

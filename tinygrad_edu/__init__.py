@@ -26,12 +26,12 @@ from .engine import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .rng import initial_seed, manual_seed
+from .rng import Generator, initial_seed, manual_seed
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, from_numpy, maximum, minimum, stack, where
 from .version import __version__
 
-_SUBPACKAGES = ("nn", "optim", "data", "viz")
+_SUBPACKAGES = ("nn", "optim", "data", "utils", "vision", "viz")
 
 
 def __getattr__(name: str):  # PEP 562: `tinygrad_edu.nn` without importing it up front
@@ -47,7 +47,7 @@ __all__ = [
     "zeros_like", "ones_like", "cat", "stack", "where", "maximum", "minimum",
     "Function", "autograd", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
     "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
-    "GradcheckError", "manual_seed", "initial_seed", "save", "load", "CheckpointError",
+    "GradcheckError", "Generator", "manual_seed", "initial_seed", "save", "load", "CheckpointError",
     "float32", "float64", "int32", "int64", "bool",
-    "nn", "optim", "data", "viz", "__version__",
+    "nn", "optim", "data", "utils", "vision", "viz", "__version__",
 ]

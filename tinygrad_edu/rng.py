@@ -29,3 +29,43 @@ def initial_seed() -> int:
 def generator() -> np.random.Generator:
     """The current generator (fetch it at each use: manual_seed replaces it)."""
     return _generator
+
+
+class Generator:
+    """A private random stream, as torch.Generator: `Generator().manual_seed(0)`.
+
+    Pass one as `generator=` (random_split, DataLoader, RandomSampler) to make that one
+    use reproducible without reseeding, or disturbing, the framework's generator.
+    """
+
+    def __init__(self, device: str = "cpu") -> None:
+        if str(device) != "cpu":
+            raise ValueError(f"Generator: only the 'cpu' device exists, got {device!r}")
+        self.device = "cpu"
+        self.manual_seed(_DEFAULT_SEED)
+
+    def manual_seed(self, seed: int) -> Generator:
+        """Restart the stream from `seed`; returns self so it chains, as PyTorch."""
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            name = type(seed).__name__
+            raise TypeError(f"Generator.manual_seed: seed must be an int, got {name}")
+        self._seed = int(seed)
+        self.numpy = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def __repr__(self) -> str:
+        return f"Generator(seed={self._seed})"
+
+
+def numpy_generator(gen: Generator | np.random.Generator | None) -> np.random.Generator:
+    """The NumPy stream behind `gen`; None means the framework's (fetched now)."""
+    if gen is None:
+        return _generator
+    if isinstance(gen, Generator):
+        return gen.numpy
+    if isinstance(gen, np.random.Generator):
+        return gen
+    raise TypeError(f"generator must be a tinygrad_edu Generator or None, got {type(gen).__name__}")

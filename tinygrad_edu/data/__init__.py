@@ -1,5 +1,10 @@
-"""Datasets and batching: IDX/CSV readers, MNIST and Fashion-MNIST, splits, DataLoader."""
+"""Datasets: IDX/CSV readers, MNIST and Fashion-MNIST.
 
+DataLoader, Subset and random_split live in `tinygrad_edu.utils.data` (the one loader)
+and are re-exported here for older code.
+"""
+
+from ..utils.data import DataLoader, Subset, random_split
 from .csv import CSVFormatError, read_csv_digits
 from .datasets import (
     MNIST,
@@ -8,11 +13,8 @@ from .datasets import (
     DatasetNotFoundError,
     FashionMNIST,
     ImageDataset,
-    Subset,
-    random_split,
 )
 from .idx import IDXError, read_idx, write_idx
-from .loader import DataLoader
 
 __all__ = [
     "MNIST",

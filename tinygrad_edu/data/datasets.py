@@ -20,8 +20,6 @@ of the split (see locate.py). The official files of both datasets are recognised
 
 from __future__ import annotations
 
-import itertools
-import math
 import numbers
 import os
 from collections.abc import Callable, Sequence
@@ -30,7 +28,6 @@ from typing import Any
 
 import numpy as np
 
-from ..rng import generator
 from .csv import read_csv_digits
 from .download import DownloadError, download
 from .idx import IDXError, decode_idx, decompress, read_idx_shape
@@ -282,52 +279,10 @@ class CSVDigits(ImageDataset):
         super().__init__(images, labels, transform)
 
 
-class Subset:
-    """The samples of `dataset` at `indices`, in that order."""
+def _existing(path: Path) -> Path | None:
+    """`path` or `path.gz`, whichever is a file (uncompressed first: it loads faster)."""
+    for candidate in (path, path.with_name(path.name + ".gz")):
+        if candidate.is_file():
+            return candidate
+    return None
 
-    def __init__(self, dataset: Any, indices: Sequence[int] | np.ndarray) -> None:
-        self.dataset = dataset
-        self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
-        # Keep the batched fast path only when the wrapped dataset offers it, so
-        # hasattr(subset, "get_batch") tells the truth to DataLoader.
-        if hasattr(dataset, "get_batch"):
-            self.get_batch = self._get_batch
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, index: int) -> Any:
-        return self.dataset[int(self.indices[index])]
-
-    def _get_batch(self, indices: Sequence[int] | np.ndarray) -> Any:
-        return self.dataset.get_batch(self.indices[np.asarray(indices, dtype=np.intp)])
-
-    def __repr__(self) -> str:
-        return f"Subset({len(self)} of {self.dataset!r})"
-
-
-def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None) -> list[Subset]:
-    """Split into non-overlapping random subsets of the given sizes (ints or fractions).
-
-    Fractions are floored and the leftover samples dealt one each to the first subsets.
-    `seed=None` draws from the framework generator (see `manual_seed`); an int seed uses
-    a private generator and leaves the framework's untouched.
-    """
-    n = len(dataset)
-    lengths = list(lengths)
-    if any(isinstance(x, bool) or not isinstance(x, numbers.Real) or x < 0 for x in lengths):
-        raise ValueError(f"random_split: lengths must be non-negative numbers, got {lengths}")
-    if all(isinstance(x, numbers.Integral) for x in lengths):
-        sizes = [int(x) for x in lengths]
-        if sum(sizes) != n:
-            raise ValueError(f"random_split: lengths sum to {sum(sizes)}, dataset has {n}")
-    else:
-        if not math.isclose(sum(lengths), 1.0, abs_tol=1e-9):
-            raise ValueError(f"random_split: fractions must sum to 1, got {sum(lengths)}")
-        sizes = [math.floor(n * x) for x in lengths]
-        for i in range(n - sum(sizes)):
-            sizes[i % len(sizes)] += 1
-    rng = generator() if seed is None else np.random.default_rng(seed)
-    order = rng.permutation(n)
-    bounds = np.cumsum([0, *sizes])
-    return [Subset(dataset, order[a:b]) for a, b in itertools.pairwise(bounds)]

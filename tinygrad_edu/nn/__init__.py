@@ -1,6 +1,6 @@
 """Neural network building blocks: Module, Parameter, layers, losses, init, save/load."""
 
-from . import functional, init
+from . import functional, init, utils
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .layers import (
@@ -34,6 +34,6 @@ __all__ = [
     "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d", "LayerNorm",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Softmax", "LogSoftmax",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
-    "functional", "init", "save", "load",
+    "functional", "init", "utils", "save", "load",
     "register_module_forward_pre_hook", "register_module_forward_hook",
 ]
