@@ -378,18 +378,6 @@ class Tensor:
         draws = generator().uniform(a, b, self.shape).astype(self.dtype)
         return self._inplace("uniform_", lambda x: Tensor.wrap(draws))
 
-    def __iadd__(self, other: Any) -> Tensor:
-        return self.add_(other)
-
-    def __isub__(self, other: Any) -> Tensor:
-        return self.sub_(other)
-
-    def __imul__(self, other: Any) -> Tensor:
-        return self.mul_(other)
-
-    def __itruediv__(self, other: Any) -> Tensor:
-        return self.div_(other)
-
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory and the version count)."""
         out = Tensor.wrap(self.data)
@@ -493,12 +481,34 @@ class Tensor:
 
     clamp = clip
 
-    __add__ = add
-    __sub__ = sub
-    __mul__ = mul
-    __truediv__ = div
+    # written out, not aliased, so that type checkers pair them with += and friends
+    def __add__(self, other: Any) -> Tensor:
+        return Add.apply(self, self._operand(other))
+
+    def __sub__(self, other: Any) -> Tensor:
+        return Sub.apply(self, self._operand(other))
+
+    def __mul__(self, other: Any) -> Tensor:
+        return Mul.apply(self, self._operand(other))
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return Div.apply(self, self._operand(other))
+
     __pow__ = pow
     __neg__ = neg
+
+    # x += y changes x in place, as in PyTorch (see _inplace)
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
 
     def __radd__(self, other: Any) -> Tensor:
         return Add.apply(self._operand(other), self)

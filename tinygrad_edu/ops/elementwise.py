@@ -292,8 +292,8 @@ class _Pick(Function):
     """Shared by Maximum and Minimum: the gradient goes to the chosen input;
     on a tie each input gets half (as torch.maximum)."""
 
-    chooses_x = staticmethod(np.greater)
-    select = staticmethod(np.maximum)
+    chooses_x: Callable[..., np.ndarray] = staticmethod(np.greater)
+    select: Callable[..., np.ndarray] = staticmethod(np.maximum)
 
     def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         out = ctx.select(x, y)

@@ -14,7 +14,7 @@ from .render import import_graphviz
 from .trace import GraphTrace, OpNode, TensorNode, trace_graph
 
 if TYPE_CHECKING:
-    import graphviz  # type: ignore[import-untyped]
+    import graphviz
 
     from ..tensor import Tensor
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..files import write_bytes, write_text
 
 if TYPE_CHECKING:
-    import graphviz  # type: ignore[import-untyped]
+    import graphviz
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 
