@@ -16,11 +16,13 @@ from .engine import (
     grad,
     inference_mode,
     is_grad_enabled,
+    named_scope,
     no_grad,
     set_grad_enabled,
 )
 
 __all__ = [
     "Function", "grad", "backward", "backward_walk", "BackwardStep", "GraphFreedError",
-    "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "is_grad_enabled",
+    "no_grad", "enable_grad", "inference_mode", "named_scope", "set_grad_enabled",
+    "is_grad_enabled",
 ]

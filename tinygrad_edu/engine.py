@@ -30,6 +30,10 @@ _grad_enabled = True
 # the op needs, so a changed input is an error instead of a silently wrong gradient.
 _inplace_count = 0
 
+# The names of the open `named_scope` blocks, outermost first; ops recorded inside
+# remember them (ctx.scope) so a drawing can box and name functional code.
+_scope: tuple[str, ...] = ()
+
 
 def is_grad_enabled() -> bool:
     """True when new ops are being recorded for backward."""
@@ -98,6 +102,36 @@ class set_grad_enabled(_GradMode):  # noqa: N801 (PyTorch's name)
         return wrapper
 
 
+class named_scope:  # noqa: N801 (a context manager, named like no_grad)
+    """Name the ops recorded inside: ``with named_scope("cross_entropy"): ...`` (or as a
+    decorator). Each op remembers the open scopes (``ctx.scope``, outermost first),
+    so graph drawings box the ops of one function together under its name."""
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"named_scope: expected a non-empty name, got {name!r}")
+        self.name = name
+
+    def __enter__(self) -> None:
+        global _scope
+        self._previous = _scope
+        _scope = _scope + (self.name,)
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _scope
+        _scope = self._previous
+
+    def __call__(self, fn: Callable) -> Callable:
+        name = self.name
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with named_scope(name):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
 class inference_mode(_GradMode):  # noqa: N801 (PyTorch's name)
     """As no_grad here (PyTorch's inference mode also skips version counting)."""
 
@@ -144,6 +178,7 @@ class Function:
     params: dict[str, Any]
     _saved: tuple | None
     epoch: int  # the in-place counter when the op was recorded
+    scope: tuple[str, ...]  # the named_scope blocks open when the op was recorded
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -290,6 +325,7 @@ class Function:
         shadow.needs_input_grad = self.needs_input_grad
         shadow.output = None
         shadow.epoch = self.epoch
+        shadow.scope = self.scope
         return shadow
 
     # -- building the graph -------------------------------------------------
@@ -319,6 +355,7 @@ class Function:
                     ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
                     ctx.output = None
                     ctx.epoch = _inplace_count
+                    ctx.scope = _scope
                     out = inputs[0].wrap(out_data, ctx)
                     break
         if out is None:

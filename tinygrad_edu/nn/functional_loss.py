@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine import named_scope
 from ..tensor import Tensor, from_numpy
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -115,6 +116,7 @@ def _class_loss(name: str, logp: Tensor, target: Any, reduction: str,
     return (logp * _constant(neg_q)).sum(1).reshape(_expected_target_shape(shape))
 
 
+@named_scope("cross_entropy")
 def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A002
                   label_smoothing: float = 0.0) -> Tensor:
     """-log softmax(input)[target], averaged over the batch by default.
@@ -127,6 +129,7 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",  # noqa: 
                        tuple(input.shape))
 
 
+@named_scope("nll_loss")
 def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
     """-input[target]: the negative log-likelihood of log-probabilities `input` (N, C)."""
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
@@ -152,6 +155,7 @@ def _as_target(input: Tensor, target: Any) -> Tensor:  # noqa: A002
     return _constant(np.asarray(target, dtype=input.dtype))
 
 
+@named_scope("mse_loss")
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
     """(input - target)**2, averaged by default."""
     _check_reduction("mse_loss", reduction)
@@ -161,6 +165,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # 
     return _reduce("mse_loss", diff * diff, reduction)
 
 
+@named_scope("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
                                      reduction: str = "mean",
                                      pos_weight: Any = None) -> Tensor:
