@@ -618,11 +618,18 @@ def backward(
         raise ValueError(f"backward: got {len(seeds)} grad_tensors for {len(roots)} tensors")
     if retain_graph is None:
         retain_graph = create_graph
+    stored: set[int] = set()
     for step in backward_walk(roots, seeds, retain_graph, create_graph):
         node = step.node
         if step.op is None or node.retains_grad:
             grad = step.upstream
             if node.grad is None:
+                # each .grad gets memory of its own (add's backward hands one gradient to
+                # both inputs), so that changing one .grad in place leaves the others be
+                if id(grad) in stored or grad.data.base is not None:
+                    with set_grad_enabled(create_graph):
+                        grad = grad.clone()
+                stored.add(id(grad))
                 node.grad = grad
             else:
                 with set_grad_enabled(create_graph):

@@ -118,6 +118,8 @@ class Optimizer:
                 if group.get("maximize", False):
                     grad = -grad
                 self._update(p.data, grad, group, self.state.setdefault(p, {}))
+                # an in-place change: a graph built before the step cannot backward again
+                record_inplace(p)
         return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, group: dict[str, Any],
