@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import enable_grad, no_grad
+from ..engine import enable_grad, no_grad, record_inplace
 from ..tensor import Tensor, from_numpy
 
 # Per-parameter state entries that are counters, not tensors shaped like the parameter.
