@@ -257,6 +257,9 @@ class SetItem(Function):
     def forward(ctx, x: np.ndarray, v: np.ndarray, index: Any = None) -> np.ndarray:
         out = x.copy()
         try:
+            target = out[index]
+            if np.ndim(v) > np.ndim(target) and all(s == 1 for s in v.shape[:v.ndim - target.ndim]):
+                v = v.reshape(v.shape[v.ndim - target.ndim:])  # as PyTorch: x[1] = t of shape (1,)
             out[index] = v
         except (IndexError, ValueError) as error:
             raise type(error)(
@@ -273,7 +276,12 @@ class SetItem(Function):
             kept[index] = 0
             grad_x = grad * grad.wrap(kept)
         if ctx.needs_input_grad[1]:
-            grad_v = unbroadcast(grad[index], ctx.parents[1].shape)
+            shape = ctx.parents[1].shape
+            picked = grad[index]
+            if len(shape) > picked.ndim:  # the value had extra leading size-1 axes
+                grad_v = unbroadcast(picked, shape[len(shape) - picked.ndim:]).reshape(shape)
+            else:
+                grad_v = unbroadcast(picked, shape)
         return grad_x, grad_v
 
     @staticmethod

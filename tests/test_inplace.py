@@ -1,0 +1,172 @@
+"""In-place ops: version counting, refused backward through changed tensors, autograd
+through in-place changes, and nothing half-applied."""
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+from tinygrad_edu import nn, optim
+
+
+def test_version_counts_in_place_changes_shared_by_views_and_detach():
+    x = tg.zeros(2, 3)
+    view, detached = x[0], x.detach()
+    assert x._version == 0
+    x.add_(1)
+    view.mul_(3)  # changes x's memory: x's count moves too
+    detached.zero_()
+    assert x._version == view._version == detached._version == 3
+    assert np.all(x.numpy() == 0)
+
+
+def test_backward_through_a_changed_saved_tensor_names_op_shape_and_versions():
+    x = tg.tensor([0.5, -1.0], requires_grad=True)
+    y = x.tanh()  # tanh saves its output
+    y.add_(1)
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: the output of "
+                       r"tanh \(a tensor of shape \(2,\)\) is at version 1; expected version 0"):
+        y.sum().backward()
+
+
+def test_backward_through_a_changed_input_is_refused_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    for lib in (tg, torch):
+        w = lib.tensor([1.0, 2.0], requires_grad=True)
+        h = w * 1.0
+        out = (h * h).sum()  # mul saves h
+        with lib.no_grad():
+            h.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.backward()
+
+
+def test_leaf_that_requires_grad_cannot_change_in_grad_mode():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w.add_(1)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w[0] = 5.0
+    assert w.tolist() == [1.0, 2.0] and w._version == 0
+    with tg.no_grad():
+        w.add_(1)
+    assert w.tolist() == [2.0, 3.0] and w._version == 1
+
+
+def test_optimizer_step_spoils_a_graph_built_before_it():
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    loss = model(tg.ones(4, 3)).pow(2).sum()
+    loss.backward(retain_graph=True)
+    opt.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()  # would silently use the updated weights otherwise
+
+
+def test_numpy_operand_changed_later_does_not_change_the_gradient():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    arr = np.array([3.0, 4.0], dtype=np.float32)
+    y = (x * arr).sum()
+    arr[:] = -1
+    y.backward()
+    assert x.grad.tolist() == [3.0, 4.0]
+
+
+@pytest.mark.parametrize("case", ["add_", "mul_", "div_", "setitem", "copy_", "iadd", "clamp_"])
+def test_gradients_through_in_place_changes_match_pytorch(case):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal(3) + 2.0
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = lib.tensor(b, requires_grad=True)
+        h = x * 2.0
+        if case == "add_":
+            h.add_(y, alpha=0.5)
+        elif case == "mul_":
+            h.mul_(y)
+        elif case == "div_":
+            h.div_(y)
+        elif case == "setitem":
+            h[1] = y * 3.0
+        elif case == "copy_":
+            h.copy_(y)
+        elif case == "iadd":
+            h += y
+        else:
+            h.clamp_(-0.5, 0.5)
+        (h * h).sum().backward()
+        results.append((h.detach().numpy().copy(), x.grad.numpy().copy(),
+                        None if y.grad is None else y.grad.numpy().copy()))
+    for ours, theirs in zip(*results):
+        if theirs is None:
+            assert ours is None
+        else:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_in_place_keeps_identity_and_memory():
+    x = tg.zeros(3)
+    memory = x.numpy()
+    same = x
+    x += 1
+    assert x is same and memory.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_assigning_a_graph_value_into_a_constant_buffer_flows_gradients():
+    w = tg.tensor([2.0], requires_grad=True)
+    buf = tg.zeros(3)
+    buf[1] = w * 5.0
+    assert buf.requires_grad and buf.grad_fn is not None
+    buf.sum().backward()
+    assert w.grad.tolist() == [5.0]
+
+
+def test_failing_in_place_ops_leave_the_tensor_as_it_was():
+    x = tg.tensor([[1.0, 2.0], [3.0, 4.0]])
+    before = x.numpy().copy()
+    with pytest.raises(RuntimeError, match=r"copy_: the source of shape \(3,\)"):
+        x.copy_(tg.ones(3))
+    with pytest.raises(RuntimeError, match="must keep the tensor's shape"):
+        x.add_(tg.ones(3, 2, 2))
+    ints = tg.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="cannot be stored in place in a tensor of dtype int64"):
+        ints.mul_(tg.tensor([0.5, 0.5]))
+    with pytest.raises(RuntimeError, match="read-only view"):
+        tg.ones(3).expand(2, 3).add_(1)
+    np.testing.assert_array_equal(x.numpy(), before)
+    assert ints.tolist() == [1, 2] and x._version == 0 and ints._version == 0
+
+
+def test_fill_zero_normal_uniform():
+    tg.manual_seed(0)
+    x = tg.empty(1000) if hasattr(tg, "empty") else tg.zeros(1000)
+    x.normal_(2.0, 0.5)
+    assert abs(float(x.mean()) - 2.0) < 0.05 and abs(float(x.std()) - 0.5) < 0.05
+    x.uniform_(-1.0, 1.0)
+    assert -1.0 <= float(x.amin()) and float(x.amax()) < 1.0
+    x.fill_(7)
+    assert set(x.tolist()) == {7.0}
+    x.zero_()
+    assert x._version == 4 and not x.numpy().any()
+    with pytest.raises(RuntimeError, match="fill_: expected a single value"):
+        x.fill_(tg.ones(2))
+
+
+def test_a_consumer_of_a_tensor_rewired_by_an_in_place_op_is_refused_not_silent():
+    # PyTorch keeps the old version in its graph; here the edge would be stale, so
+    # backward refuses instead of returning a wrong gradient (a documented departure).
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 1.0
+    z = h + 1.0
+    h.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+
+
+def test_every_leaf_grad_has_its_own_memory():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()
+    a.grad.zero_()
+    assert b.grad.tolist() == [1.0, 1.0]
