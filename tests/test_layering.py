@@ -33,10 +33,12 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 # in this table, never from those below. Patterns are dotted names inside the
 # package ("nn.*" is every module of nn/, "nn" its __init__.py).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("0 basics", ("files", "hooks", "rng", "version")),
+    ("0 basics", ("files", "hooks", "rng", "version", "devices", "dtypes", "cuda",
+                  "accelerator")),
     ("1 engine", ("engine", "autograd")),
     ("2 ops", ("ops", "ops.*")),
-    ("3 tensor", ("tensor", "creation", "serialization")),
+    ("3 tensor", ("tensor", "tensor_*", "einsum", "creation", "serialization",
+                  "torch_functions")),
     ("4 library", ("gradcheck", "testing", "nn", "nn.*", "optim", "optim.*",
                    "utils", "utils.*", "data", "data.*")),
     ("5 applications", ("vision", "vision.*", "train", "viz", "viz.*", "plots", "models",

@@ -1,21 +1,28 @@
 """tinygrad_edu: a small, readable reverse-mode autodiff framework on NumPy."""
 
-from numpy import bool_ as bool  # noqa: A004 (dtype names as in PyTorch)
-from numpy import float32, float64, int32, int64
+# dtype names as in PyTorch (float, int and bool shadow the builtins in this file only)
+from numpy import bool_ as bool  # noqa: A004
+from numpy import float16, float32, float64, int8, int16, int32, int64, uint8
 
-from . import autograd
+from . import accelerator, autograd, cuda
 from .creation import (
     arange,
     eye,
     full,
+    full_like,
+    linspace,
     ones,
     ones_like,
     rand,
+    rand_like,
+    randint,
     randn,
+    randn_like,
     tensor,
     zeros,
     zeros_like,
 )
+from .devices import device
 from .engine import (
     Function,
     enable_grad,
@@ -29,7 +36,63 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .rng import Generator, initial_seed, manual_seed
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, from_numpy, maximum, minimum, stack, where
+from .torch_functions import (
+    abs,
+    allclose,
+    amax,
+    amin,
+    argmax,
+    argmin,
+    argsort,
+    bmm,
+    chunk,
+    clamp,
+    clip,
+    cumsum,
+    einsum,
+    equal,
+    exp,
+    flatten,
+    gather,
+    is_tensor,
+    log,
+    log_softmax,
+    masked_fill,
+    matmul,
+    max,
+    mean,
+    min,
+    mm,
+    norm,
+    numel,
+    permute,
+    relu,
+    reshape,
+    scatter_add,
+    sigmoid,
+    softmax,
+    sort,
+    split,
+    sqrt,
+    squeeze,
+    std,
+    sum,
+    tanh,
+    topk,
+    transpose,
+    tril,
+    triu,
+    unsqueeze,
+    var,
+)
 from .version import __version__
+
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
 
 _SUBPACKAGES = ("nn", "optim", "data", "utils", "vision", "viz")
 
@@ -44,10 +107,19 @@ def __getattr__(name: str):  # PEP 562: `tinygrad_edu.nn` without importing it u
 
 __all__ = [
     "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "arange", "eye", "rand", "randn",
-    "zeros_like", "ones_like", "cat", "stack", "where", "maximum", "minimum",
+    "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "randint", "linspace",
+    "cat", "stack", "where", "maximum", "minimum",
     "Function", "autograd", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
     "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
     "GradcheckError", "Generator", "manual_seed", "initial_seed", "save", "load", "CheckpointError",
-    "float32", "float64", "int32", "int64", "bool",
+    "device", "cuda", "accelerator",
+    "float32", "float64", "float16", "int8", "int16", "int32", "int64", "uint8", "bool",
+    "float", "double", "half", "long", "int", "short",
+    "is_tensor", "numel", "max", "min", "amax", "amin", "argmax", "argmin", "sum", "mean",
+    "var", "std", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp", "clip",
+    "matmul", "mm", "bmm", "softmax", "log_softmax", "flatten", "reshape", "transpose",
+    "permute", "squeeze", "unsqueeze", "topk", "sort", "argsort", "gather", "scatter_add",
+    "cumsum", "norm", "tril", "triu", "masked_fill", "chunk", "split", "allclose", "equal",
+    "einsum",
     "nn", "optim", "data", "utils", "vision", "viz", "__version__",
 ]

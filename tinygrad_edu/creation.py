@@ -1,4 +1,8 @@
-"""Functions that make new tensors: constants, ranges and random draws."""
+"""Functions that make new tensors: constants, ranges and random draws.
+
+Each takes PyTorch's keywords dtype=, device= and requires_grad=; the device is
+checked by devices.py (only the CPU exists today).
+"""
 
 from __future__ import annotations
 
@@ -6,67 +10,143 @@ from typing import Any
 
 import numpy as np
 
+from .devices import resolve
+from .dtypes import to_dtype
 from .rng import generator
-from .tensor import Tensor, from_numpy, shape_args
+from .tensor import Tensor, from_numpy
+from .tensor_shape import shape_args
 
 DEFAULT_DTYPE = np.float32
 
 
-def _dtype(dtype: Any) -> np.dtype:
-    return np.dtype(DEFAULT_DTYPE if dtype is None else dtype)
+def _dtype(dtype: Any, op: str = "tensor", default: Any = DEFAULT_DTYPE) -> np.dtype:
+    return np.dtype(default) if dtype is None else to_dtype(dtype, op)
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+           ) -> Tensor:
     """A new tensor holding a copy of `data` (as torch.tensor)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    if isinstance(dtype, bool):  # the old order tensor(data, requires_grad, dtype)
+        dtype, requires_grad = None, dtype
+    resolve(device, "tensor")
+    return Tensor(data, requires_grad=requires_grad,
+                  dtype=None if dtype is None else to_dtype(dtype, "tensor"))
 
 
-def _made(array: np.ndarray, requires_grad: bool) -> Tensor:
+def _made(op: str, array: np.ndarray, device: Any, requires_grad: bool) -> Tensor:
+    resolve(device, op)
     return from_numpy(array).requires_grad_(requires_grad)
 
 
-def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _made(np.zeros(shape_args(shape), dtype=_dtype(dtype)), requires_grad)
+def zeros(*shape: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    return _made("zeros", np.zeros(shape_args(shape), dtype=_dtype(dtype, "zeros")), device,
+                 requires_grad)
 
 
-def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _made(np.ones(shape_args(shape), dtype=_dtype(dtype)), requires_grad)
+def ones(*shape: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    return _made("ones", np.ones(shape_args(shape), dtype=_dtype(dtype, "ones")), device,
+                 requires_grad)
 
 
-def full(shape: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """`shape` filled with `fill_value`; the dtype follows the value (bool, int64 or
+    float32) unless given, as PyTorch."""
     shape = shape_args((shape,) if isinstance(shape, int) else tuple(shape))
-    return _made(np.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad)
+    if dtype is None:
+        dtype = np.bool_ if isinstance(fill_value, bool) else (
+            np.int64 if isinstance(fill_value, int) else DEFAULT_DTYPE)
+    return _made("full", np.full(shape, fill_value, dtype=_dtype(dtype, "full")), device,
+                 requires_grad)
 
 
-def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _made(np.zeros(t.shape, dtype=t.dtype if dtype is None else dtype), requires_grad)
+def _like(t: Tensor, dtype: Any, op: str) -> np.dtype:
+    return t.dtype if dtype is None else to_dtype(dtype, op)
 
 
-def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _made(np.ones(t.shape, dtype=t.dtype if dtype is None else dtype), requires_grad)
+def zeros_like(t: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return _made("zeros_like", np.zeros(t.shape, dtype=_like(t, dtype, "zeros_like")), device,
+                 requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return _made("ones_like", np.ones(t.shape, dtype=_like(t, dtype, "ones_like")), device,
+                 requires_grad)
+
+
+def full_like(t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    array = np.full(t.shape, fill_value, dtype=_like(t, dtype, "full_like"))
+    return _made("full_like", array, device, requires_grad)
+
+
+def rand_like(t: Tensor, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return rand(t.shape, dtype=_like(t, dtype, "rand_like"), device=device,
+                requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    return randn(t.shape, dtype=_like(t, dtype, "randn_like"), device=device,
+                 requires_grad=requires_grad)
 
 
 def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
+           device: Any = None, requires_grad: bool = False) -> Tensor:
     """Numbers from start (inclusive) to end (exclusive); int64 for int arguments, as PyTorch."""
     if end is None:
         start, end = 0, start
     if dtype is None and all(isinstance(v, int) for v in (start, end, step)):
         dtype = np.int64
-    return _made(np.arange(start, end, step, dtype=_dtype(dtype)), requires_grad)
+    return _made("arange", np.arange(start, end, step, dtype=_dtype(dtype, "arange")), device,
+                 requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _made(np.eye(n, m, dtype=_dtype(dtype)), requires_grad)
+def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced numbers from start to end, both included."""
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
+    array = np.linspace(start, end, int(steps), dtype=np.float64).astype(_dtype(dtype, "linspace"))
+    return _made("linspace", array, device, requires_grad)
 
 
-def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    return _made("eye", np.eye(n, m, dtype=_dtype(dtype, "eye")), device, requires_grad)
+
+
+def rand(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+         ) -> Tensor:
     """Uniform on [0, 1), from the framework's seeded generator."""
-    array = generator().random(shape_args(shape), dtype=np.float64).astype(_dtype(dtype))
-    return _made(array, requires_grad)
+    array = generator().random(shape_args(shape), dtype=np.float64).astype(_dtype(dtype, "rand"))
+    return _made("rand", array, device, requires_grad)
 
 
-def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+          ) -> Tensor:
     """Standard normal, from the framework's seeded generator."""
-    array = generator().standard_normal(shape_args(shape)).astype(_dtype(dtype))
-    return _made(array, requires_grad)
+    array = generator().standard_normal(shape_args(shape)).astype(_dtype(dtype, "randn"))
+    return _made("randn", array, device, requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Any = None, *, dtype: Any = None,
+            device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers drawn uniformly from [low, high) (int64), as torch.randint(low, high, size)
+    or randint(high, size)."""
+    if size is None:  # randint(high, size)
+        size, high = high, None
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
+    if low >= high:
+        raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
+    shape = shape_args((size,) if isinstance(size, int) else tuple(size))
+    array = generator().integers(low, high, shape).astype(_dtype(dtype, "randint", np.int64))
+    return _made("randint", array, device, requires_grad)

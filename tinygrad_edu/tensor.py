@@ -13,7 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from . import engine
+from . import (
+    devices,
+    engine,
+    tensor_convert,
+    tensor_index,
+    tensor_reduce,
+    tensor_shape,
+    tensor_sort,
+)
 from .hooks import RemovableHandle, add_hook
 from .ops.elementwise import (
     Abs,
@@ -50,6 +58,7 @@ from .ops.movement import (
 )
 from .ops.reduce import Cumsum, Max, Min, Sum
 from .rng import generator
+from .tensor_shape import check_dim, shape_args
 
 Axis = int | Sequence[int] | None
 Real = float  # inside Tensor, `float` is the method Tensor.float
@@ -80,13 +89,6 @@ def _axis(axis: Axis, dim: Axis) -> Any:
     if isinstance(axis, list):
         axis = tuple(axis)
     return axis
-
-
-def shape_args(shape: tuple) -> tuple[int, ...]:
-    """reshape(2, 3) and reshape((2, 3)) both mean (2, 3)."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
 
 
 def _index(index: Any) -> Any:
@@ -581,19 +583,21 @@ class Tensor:
         keep = keepdims if keepdim is None else keepdim
         return Sum.apply(self, axis=_axis(axis, dim), keepdims=bool(keep))
 
-    def max(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
-            keepdim: bool | None = None) -> Tensor:
-        """Largest values (as torch.amax: ties share the gradient evenly)."""
+    def amax(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+             keepdim: bool | None = None) -> Tensor:
+        """Largest values over one or more dims (ties share the gradient evenly)."""
         keep = keepdims if keepdim is None else keepdim
         return Max.apply(self, axis=_axis(axis, dim), keepdims=bool(keep))
 
-    def min(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
-            keepdim: bool | None = None) -> Tensor:
-        """Smallest values (as torch.amin: ties share the gradient evenly)."""
+    def amin(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
+             keepdim: bool | None = None) -> Tensor:
+        """Smallest values over one or more dims (ties share the gradient evenly)."""
         keep = keepdims if keepdim is None else keepdim
         return Min.apply(self, axis=_axis(axis, dim), keepdims=bool(keep))
 
-    amax, amin = max, min
+    # max()/min() the value, max(dim) (values, indices), max(other) elementwise
+    max = tensor_reduce.max
+    min = tensor_reduce.min
 
     # -- movement -------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
@@ -605,7 +609,14 @@ class Tensor:
     view = reshape
 
     def permute(self, *dims: Any) -> Tensor:
-        return Permute.apply(self, dims=shape_args(dims))
+        order = shape_args(dims)
+        if len(order) != self.ndim:
+            raise RuntimeError(
+                f"permute: got {len(order)} dims {order} for a tensor with {self.ndim} dims "
+                f"(shape {tuple(self.shape)}); give each dim once")
+        for d in order:
+            self._check_dim("permute", d)
+        return Permute.apply(self, dims=order)
 
     def expand(self, *shape: Any) -> Tensor:
         """Broadcast to `shape` without copying; -1 keeps an axis as it is."""
@@ -641,6 +652,9 @@ class Tensor:
         return Cat.apply(self, *others, axis=axis)
 
     def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
+        dim0, dim1 = self._check_dim("transpose", dim0), self._check_dim("transpose", dim1)
+        if self.ndim == 0:
+            return self
         dims = list(range(self.ndim))
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return self.permute(*dims)
@@ -657,25 +671,14 @@ class Tensor:
             drop = {i for i, s in enumerate(self.shape) if s == 1}
         else:
             axes = axis if isinstance(axis, tuple) else (axis,)
-            drop = {a % self.ndim for a in axes if self.shape[a] == 1}
+            axes = tuple(self._check_dim("squeeze", a) for a in axes)
+            drop = {a for a in axes if self.ndim and self.shape[a] == 1}
         return self.reshape(tuple(s for i, s in enumerate(self.shape) if i not in drop))
 
     def unsqueeze(self, dim: int) -> Tensor:
         """Insert a size-1 axis at `dim` (negative counts from the end of the new shape)."""
-        if not -self.ndim - 1 <= dim <= self.ndim:
-            raise IndexError(
-                f"unsqueeze: dim {dim} is out of range for a tensor with {self.ndim} dims "
-                f"(valid: {-self.ndim - 1} to {self.ndim})"
-            )
-        dim = dim % (self.ndim + 1)
+        dim = self._check_dim("unsqueeze", dim, self.ndim + 1)
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        if self.ndim == 0:
-            return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
-        merged = math.prod(self.shape[start:end + 1])
-        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
 
     def flip(self, *dims: Any) -> Tensor:
         """The elements in reverse order along `dims` (a copy, as torch.flip)."""
@@ -696,18 +699,16 @@ class Tensor:
             x = x.cast(np.int64)
         return Cumsum.apply(x, axis=int(dim))
 
+    def _scalar_after_dim_check(self, op: str, axis: Any) -> bool:
+        """Check each dim in `axis` (an error names op, dim and rank); True for a 0-d
+        tensor, whose one element PyTorch reduces over dim 0 or -1."""
+        for d in axis if isinstance(axis, tuple) else (axis,):
+            self._check_dim(op, d)
+        return self.ndim == 0
+
     def _check_dim(self, op: str, dim: int, ndim: int | None = None) -> int:
         """`dim` as a non-negative axis, or an IndexError naming the op and the rank."""
-        rank = self.ndim if ndim is None else ndim
-        low, high = -max(rank, 1), max(rank, 1) - 1
-        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
-            raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
-        if not low <= dim <= high:
-            raise IndexError(
-                f"{op}: dim {dim} is out of range for a tensor with {rank} dims "
-                f"(shape {tuple(self.shape)}); expected a dim in [{low}, {high}]"
-            )
-        return int(dim) % max(rank, 1)
+        return check_dim(op, dim, self.shape, ndim)
 
     # -- linear algebra ---------------------------------------------------------
     def matmul(self, other: Any) -> Tensor:
@@ -757,6 +758,8 @@ class Tensor:
     def logsumexp(self, axis: int = -1, keepdims: bool = False, *, dim: int | None = None,
                   keepdim: bool | None = None) -> Tensor:
         """log(sum(exp(x))) along `axis`, computed stably at any magnitude."""
+        if self._scalar_after_dim_check("logsumexp", _axis(axis, dim)):
+            return self.reshape(1).logsumexp(0).reshape(())
         axis = _axis(axis, dim)
         keep = keepdims if keepdim is None else keepdim
         shift = self._stable_shift(axis)
@@ -764,11 +767,15 @@ class Tensor:
         return out if keep else out.squeeze(axis)
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        if self._scalar_after_dim_check("softmax", _axis(axis, dim)):
+            return self.reshape(1).softmax(0).reshape(())
         axis = _axis(axis, dim)
         e = (self - self._stable_shift(axis)).exp()
         return e / e.sum(axis, keepdims=True)
 
     def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        if self._scalar_after_dim_check("log_softmax", _axis(axis, dim)):
+            return self.reshape(1).log_softmax(0).reshape(())
         axis = _axis(axis, dim)
         return self - self.logsumexp(axis, keepdims=True)
 
@@ -777,6 +784,78 @@ class Tensor:
 
     def square(self) -> Tensor:
         return self * self
+
+    # -- shape and layout (tensor_shape.py) ---------------------------------------
+    flatten = tensor_shape.flatten
+    view_as = reshape_as = tensor_shape.view_as
+    expand_as = tensor_shape.expand_as
+    t = tensor_shape.t
+    split = tensor_shape.split
+    chunk = tensor_shape.chunk
+    repeat = tensor_shape.repeat
+    tril = tensor_shape.tril
+    triu = tensor_shape.triu
+
+    def dim(self) -> int:
+        """The number of dims (PyTorch's name for ndim)."""
+        return self.ndim
+
+    def contiguous(self) -> Tensor:
+        """This tensor: NumPy handles any memory layout, so no copy is needed."""
+        return self
+
+    # -- picking by index tensors (tensor_index.py) and by rank (tensor_sort.py) ----
+    gather = tensor_index.gather
+    scatter_add = tensor_index.scatter_add
+    masked_fill = tensor_index.masked_fill
+    sort = tensor_sort.sort
+    argsort = tensor_sort.argsort
+    topk = tensor_sort.topk
+    norm = tensor_reduce.norm
+
+    def scatter_add_(self, dim: int, index: Any, src: Tensor) -> Tensor:
+        """scatter_add in place (see `_inplace`)."""
+        return self._inplace("scatter_add_", lambda x: x.scatter_add(dim, index, src), src)
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        """masked_fill in place; the mask must broadcast to this tensor's shape."""
+        others = (value,) if isinstance(value, Tensor) else ()
+        return self._inplace("masked_fill_", lambda x: x.masked_fill(mask, value), *others)
+
+    # -- device and dtype (tensor_convert.py; devices are devices.py's business) --------
+    @property
+    def device(self) -> devices.device:
+        """Where the numbers live: always the CPU today."""
+        return devices.CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.kind == "f"
+
+    to = tensor_convert.to
+    cpu = tensor_convert.cpu
+    cuda = tensor_convert.cuda
+    new_zeros = tensor_convert.new_zeros
+    new_ones = tensor_convert.new_ones
+    new_full = tensor_convert.new_full
+    new_tensor = tensor_convert.new_tensor
+    __index__ = tensor_convert.index
+
+    # Last in the class: these names shadow the builtins int, bool and type for the
+    # annotations of everything after them in the class body (see `Real`).
+    def half(self) -> Tensor:
+        return self.cast(np.float16)
+
+    def int(self) -> Tensor:
+        return self.cast(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.cast(np.bool_)
+
+    type = tensor_convert.type_
 
 
 # -- functions that take several tensors -------------------------------------------

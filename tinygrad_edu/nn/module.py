@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..devices import parse_to_args, resolve
 from ..hooks import RemovableHandle, add_hook
 from ..tensor import Tensor, from_numpy
 from .state import check_state_dict
@@ -367,20 +368,38 @@ class Module:
             else:
                 param.grad = from_numpy(np.zeros_like(param.grad.data))
 
-    def to(self, dtype: Any) -> Module:
-        """Convert floating point parameters and buffers to `dtype`, in place."""
-        dtype = np.dtype(dtype)
-        for tensor in (*self.parameters(), *self.buffers()):
-            if tensor.dtype.kind == "f" and tensor.dtype != dtype:
-                tensor.data = tensor.data.astype(dtype)
-                tensor.grad = None
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Move and/or cast every parameter and buffer in place, keeping each
+        Parameter object (optimizers still hold them), and return self: to(device),
+        to(dtype), to(device, dtype), to(tensor). Only floating tensors are cast, and
+        only to floating dtypes, as PyTorch."""
+        _, dtype, _ = parse_to_args(f"{type(self).__name__}.to", args, kwargs)
+        if dtype is not None and dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to: only floating point dtypes are "
+                            f"accepted, got dtype {dtype}")
+        if dtype is not None:
+            for tensor in (*self.parameters(), *self.buffers()):
+                if tensor.dtype.kind == "f" and tensor.dtype != dtype:
+                    tensor.data = tensor.data.astype(dtype)
+                    if tensor.grad is not None:
+                        tensor.grad = from_numpy(tensor.grad.data.astype(dtype))
         return self
+
+    def cpu(self) -> Module:
+        return self.to("cpu")
+
+    def cuda(self, device: Any = None) -> Module:
+        resolve("cuda" if device is None else device, f"{type(self).__name__}.cuda")
+        return self  # not reached while no CUDA device exists: resolve raises
 
     def double(self) -> Module:
         return self.to(np.float64)
 
     def float(self) -> Module:
         return self.to(np.float32)
+
+    def half(self) -> Module:
+        return self.to(np.float16)
 
     # -- state -----------------------------------------------------------------------
     def _state_items(self) -> Iterator[tuple[str, Tensor]]:

@@ -90,7 +90,7 @@ class Max(_Extremum):
 
     @staticmethod
     def domain(pick: Picker) -> Sample:
-        return _reduce_domain(pick, "max")
+        return _reduce_domain(pick, "amax")
 
 
 class Min(_Extremum):
@@ -100,7 +100,7 @@ class Min(_Extremum):
 
     @staticmethod
     def domain(pick: Picker) -> Sample:
-        return _reduce_domain(pick, "min")
+        return _reduce_domain(pick, "amin")
 
 
 class Cumsum(Function):

@@ -1,0 +1,93 @@
+"""PyTorch's max/min (one name, three meanings) and norm, as Tensor methods.
+
+max() is the largest value (ties share the gradient, as amax); max(dim) is
+(values, indices) with the gradient to the selected element only; max(other)
+is the elementwise maximum. norm builds every p from abs, pow, sum and amax.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .tensor_shape import check_dim
+from .tensor_sort import ValuesIndices, extremum_along
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+def _extremum(op: str, x: Tensor, dim: Any, keepdim: bool, axis: Any, keepdims: Any,
+              largest: bool) -> Tensor | ValuesIndices:
+    if axis is not None:  # NumPy's spellings, accepted as PyTorch does
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if dim is None:
+        return x.amax() if largest else x.amin()
+    if hasattr(dim, "shape") and hasattr(dim, "grad_fn"):  # another tensor
+        return x.maximum(dim) if largest else x.minimum(dim)
+    if isinstance(dim, (tuple, list)):
+        name = "amax" if largest else "amin"
+        raise TypeError(f"{op}: dim must be one int, got {dim!r}; use {name}(dim={dim!r}) to "
+                        "reduce several dims")
+    return extremum_along(op, x, dim, bool(keepdim), largest)
+
+
+def max(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # noqa: A001
+        keepdims: Any = None) -> Any:
+    """max(): the largest value; max(dim, keepdim=False): (values, indices);
+    max(other): the elementwise maximum (as torch.max)."""
+    return _extremum("max", x, dim, keepdim, axis, keepdims, largest=True)
+
+
+def min(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,  # noqa: A001
+        keepdims: Any = None) -> Any:
+    """min(): the smallest value; min(dim, keepdim=False): (values, indices);
+    min(other): the elementwise minimum (as torch.min)."""
+    return _extremum("min", x, dim, keepdim, axis, keepdims, largest=False)
+
+
+def _dims(x: Tensor, dim: Any) -> Any:
+    if dim is None:
+        return None
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    return tuple(check_dim("norm", d, x.shape) for d in dims)
+
+
+def _positive_root(total: Tensor, root: Any) -> Tensor:
+    """root(total) with gradient 0 where total is 0 (a zero vector), as PyTorch, instead
+    of the infinite slope of the root there."""
+    nonzero = total > 0
+    safe = total.where(nonzero, 1.0)
+    return root(safe).where(nonzero, 0.0)
+
+
+def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The vector p-norm over `dim` (all elements when None): p = 'fro' or 2, 1, inf,
+    -inf, 0 (the count of non-zeros) or any other number."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"norm: expected a floating point tensor, got dtype {x.dtype}")
+    axes = _dims(x, dim)
+    keep = bool(keepdim)
+    if p == "fro" or p == 2:
+        return _positive_root((x * x).sum(axes, keep), lambda s: s.sqrt())
+    if isinstance(p, str):
+        raise ValueError(f"norm: p={p!r} is not supported; expected 'fro' or a number "
+                         "(the nuclear norm needs an SVD, which tinygrad_edu does not have)")
+    if p == math.inf:
+        return x.abs().amax(axes, keep)
+    if p == -math.inf:
+        return x.abs().amin(axes, keep)
+    if p == 1:
+        return x.abs().sum(axes, keep)
+    if p == 0:  # the count of non-zeros: in the graph, with gradient 0, as PyTorch
+        count = x.wrap((x.data != 0).sum(axis=axes, keepdims=keep).astype(x.dtype))
+        return count + x.where(np.zeros(x.shape, dtype=bool), 0.0).sum(axes, keep)
+    power = x.wrap(np.array(p, dtype=x.dtype))
+    size = x.abs()
+    nonzero = size > 0  # |x|**p has an infinite slope at 0 for p < 1: use 0 there
+    total = (size.where(nonzero, 1.0) ** power).where(nonzero, 0.0).sum(axes, keep)
+    return _positive_root(total, lambda s: s ** (1 / power))

@@ -1,0 +1,148 @@
+"""Tensor methods that change a tensor's shape or layout, built from movement bindings.
+
+Functions of a Tensor (bound as methods in tensor.py); tensor.py imports this
+file, so it never imports tensor.py back: new tensors come from `x.wrap(array)`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+def shape_args(shape: tuple) -> tuple[int, ...]:
+    """reshape(2, 3) and reshape((2, 3)) both mean (2, 3)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def check_dim(op: str, dim: Any, shape: tuple[int, ...], rank: int | None = None) -> int:
+    """`dim` as a non-negative axis, or an IndexError naming the op, the dim and the rank.
+
+    A 0-d tensor accepts dims -1 and 0, as in PyTorch; `rank` overrides len(shape)
+    for ops such as unsqueeze that index the result's dims.
+    """
+    rank = len(shape) if rank is None else rank
+    low, high = -max(rank, 1), max(rank, 1) - 1
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    if not low <= dim <= high:
+        raise IndexError(
+            f"{op}: dim {dim} is out of range for a tensor with {rank} dims "
+            f"(shape {tuple(shape)}); expected a dim in [{low}, {high}]"
+        )
+    return int(dim) % max(rank, 1)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge the dims start_dim..end_dim (inclusive) into one."""
+    start = check_dim("flatten", start_dim, x.shape)
+    end = check_dim("flatten", end_dim, x.shape)
+    if x.ndim == 0:
+        return x.reshape(1)
+    if start > end:
+        raise RuntimeError(
+            f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a tensor "
+            f"with {x.ndim} dims (shape {tuple(x.shape)}); expected start_dim <= end_dim"
+        )
+    merged = math.prod(x.shape[start:end + 1])
+    return x.reshape(x.shape[:start] + (merged,) + x.shape[end + 1:])
+
+
+def view_as(x: Tensor, other: Tensor) -> Tensor:
+    return x.reshape(other.shape)
+
+
+def expand_as(x: Tensor, other: Tensor) -> Tensor:
+    return x.expand(other.shape)
+
+
+def t(x: Tensor) -> Tensor:
+    """The matrix transpose; 0-d and 1-d tensors come back as they are (as torch.t)."""
+    if x.ndim > 2:
+        raise RuntimeError(
+            f"t: expects a tensor with <= 2 dims, got {x.ndim} dims (shape "
+            f"{tuple(x.shape)}); use transpose(dim0, dim1) or permute"
+        )
+    return x if x.ndim < 2 else x.permute(1, 0)
+
+
+def _slice_along(x: Tensor, axis: int, start: int, stop: int) -> Tensor:
+    return x[(slice(None),) * axis + (slice(start, stop),)]
+
+
+def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple:
+    """Pieces of `split_size` along dim (the last may be smaller), or of the listed sizes."""
+    axis = check_dim("split", dim, x.shape)
+    if x.ndim == 0:
+        raise RuntimeError("split: cannot split a 0-d tensor")
+    size = x.shape[axis]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = int(split_size_or_sections)
+        if step <= 0 and size > 0:
+            raise ValueError(f"split: split_size must be positive, got {step}")
+        sizes = [step] * (size // step) + ([size % step] if size % step else []) if size else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != size or any(s < 0 for s in sizes):
+            raise RuntimeError(
+                f"split: the sizes {sizes} must be non-negative and add up to {size}, the "
+                f"size of dim {dim} of a tensor of shape {tuple(x.shape)}"
+            )
+    bounds = np.cumsum([0] + sizes).tolist()
+    return tuple(_slice_along(x, axis, a, b) for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """At most `chunks` pieces of equal size along dim (the last may be smaller)."""
+    if not isinstance(chunks, (int, np.integer)) or chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    axis = check_dim("chunk", dim, x.shape)
+    if x.ndim == 0:
+        raise RuntimeError("chunk: cannot chunk a 0-d tensor")
+    return split(x, max(-(-x.shape[axis] // int(chunks)), 1), axis)
+
+
+def repeat(x: Tensor, *sizes: Any) -> Tensor:
+    """Tile the tensor `sizes[i]` times along dim i (new leading dims when sizes is longer)."""
+    reps = shape_args(sizes)
+    if len(reps) < x.ndim:
+        raise RuntimeError(
+            f"repeat: got {len(reps)} repeat counts {reps} for a tensor with {x.ndim} dims "
+            f"(shape {tuple(x.shape)}); give at least one count per dim"
+        )
+    if any(r < 0 for r in reps):
+        raise RuntimeError(f"repeat: repeat counts must be non-negative, got {reps}")
+    shape = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
+    # a size-1 axis in front of each axis, expanded to the count, then merged into it
+    spread = x.reshape(tuple(v for s in shape for v in (1, s)))
+    tiled = spread.expand(tuple(v for r, s in zip(reps, shape) for v in (r, s)))
+    return tiled.reshape(tuple(r * s for r, s in zip(reps, shape)))
+
+
+def _triangle(op: str, x: Tensor, diagonal: int, lower: bool) -> Tensor:
+    if x.ndim < 2:
+        raise RuntimeError(
+            f"{op}: expects a tensor with at least 2 dims, got shape {tuple(x.shape)}")
+    rows, cols = x.shape[-2:]
+    ones = np.ones((rows, cols), dtype=bool)
+    keep = np.tril(ones, diagonal) if lower else np.triu(ones, diagonal)
+    # where, not a product: inf outside the triangle must become 0, not nan
+    return x.where(keep, x.wrap(np.zeros((), dtype=x.dtype)))
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle (elements on and below the `diagonal`-th diagonal), zeros above."""
+    return _triangle("tril", x, diagonal, lower=True)
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle (elements on and above the `diagonal`-th diagonal), zeros below."""
+    return _triangle("triu", x, diagonal, lower=False)

@@ -1,0 +1,93 @@
+"""Sorting and selecting by rank: sort, argsort, topk, and max/min along a dim.
+
+The order is found on the NumPy array (no gradient: indices are integers); the
+values are then gathered with those indices, so their gradient flows back to
+exactly the selected elements, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from .tensor_index import gather
+from .tensor_shape import check_dim
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+class ValuesIndices(NamedTuple):
+    """What sort, topk, max(dim) and min(dim) return (torch.return_types.*)."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def order(array: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """Stable sorting indices along `axis`; equal elements keep their order both ways."""
+    if not descending:
+        return np.argsort(array, axis=axis, kind="stable")
+    # a stable ascending sort of the reversed array, read backwards: descending, and
+    # equal elements still in their original order
+    flipped = np.flip(array, axis)
+    reversed_order = np.flip(np.argsort(flipped, axis=axis, kind="stable"), axis)
+    return array.shape[axis] - 1 - reversed_order
+
+
+def _as_1d(x: Tensor) -> tuple[Tensor, bool]:
+    """0-d tensors are sorted as one-element vectors (PyTorch accepts dim 0 or -1)."""
+    return (x.reshape(1), True) if x.ndim == 0 else (x, False)
+
+
+def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
+         ) -> ValuesIndices:
+    """The elements along `dim` in order, and where each came from (always stable here)."""
+    check_dim("sort", dim, x.shape)
+    flat, scalar = _as_1d(x)
+    axis = check_dim("sort", dim, flat.shape)
+    indices = x.wrap(order(flat.data, axis, descending).astype(np.int64))
+    values = gather(flat, axis, indices)
+    if scalar:
+        return ValuesIndices(values.reshape(()), indices.reshape(()))
+    return ValuesIndices(values, indices)
+
+
+def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    return sort(x, dim, descending, stable).indices
+
+
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True  # noqa: A002
+         ) -> ValuesIndices:
+    """The k largest (or smallest) elements along `dim`, in order, and their indices."""
+    check_dim("topk", dim, x.shape)
+    flat, scalar = _as_1d(x)
+    axis = check_dim("topk", dim, flat.shape)
+    size = flat.shape[axis]
+    if not isinstance(k, (int, np.integer)) or not 0 <= k <= size:
+        raise RuntimeError(f"topk: k={k} is out of range for dim {dim} of size {size} "
+                           f"(shape {tuple(x.shape)}); expected 0 <= k <= {size}")
+    chosen = np.take(order(flat.data, axis, largest), np.arange(int(k)), axis=axis)
+    indices = x.wrap(chosen.astype(np.int64))
+    values = gather(flat, axis, indices)
+    if scalar and k == 1:
+        return ValuesIndices(values.reshape(()), indices.reshape(()))
+    return ValuesIndices(values, indices)
+
+
+def extremum_along(op: str, x: Tensor, dim: int, keepdim: bool, largest: bool) -> ValuesIndices:
+    """max(dim)/min(dim): the first largest (smallest) element along dim and its index;
+    the gradient goes to that one element only."""
+    axis = check_dim(op, dim, x.shape)
+    if x.ndim == 0:
+        return ValuesIndices(x.reshape(()), x.wrap(np.array(0, dtype=np.int64)))
+    if x.shape[axis] == 0:
+        raise IndexError(f"{op}: cannot reduce dim {dim} of size 0 (shape {tuple(x.shape)}); "
+                         "the reduction has no identity")
+    pick = np.argmax if largest else np.argmin
+    where = pick(x.data, axis=axis, keepdims=True).astype(np.int64)
+    values = gather(x, axis, x.wrap(where))
+    if keepdim:
+        return ValuesIndices(values, x.wrap(where))
+    return ValuesIndices(values.squeeze(axis), x.wrap(np.squeeze(where, axis)))

@@ -1,0 +1,229 @@
+"""The functions PyTorch users call on the torch module (torch.max(x, 1), torch.exp(x),
+torch.einsum(...)), each a thin call of the Tensor method with PyTorch's argument order.
+
+Exported from the package; several names (max, min, sum, abs) shadow builtins here,
+so this file never uses those builtins itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .einsum import einsum
+from .tensor import Tensor
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input: Tensor) -> int:  # noqa: A002 (PyTorch's argument names, throughout)
+    return input.numel()
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """torch.max: the largest value, (values, indices) along dim, or an elementwise max."""
+    return input.max(dim, keepdim)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    return input.min(dim, keepdim)
+
+
+def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    return input.amax(None if dim == () else dim, keepdim)
+
+
+def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
+    return input.amin(None if dim == () else dim, keepdim)
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return input.argmax(dim, keepdim)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return input.argmin(dim, keepdim)
+
+
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    return input.sum(dim, keepdim)
+
+
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return input.mean(dim, keepdim)
+
+
+def var(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
+    return input.var(dim, keepdim, correction)
+
+
+def std(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
+    return input.std(dim, keepdim, correction)
+
+
+def exp(input: Tensor) -> Tensor:
+    return input.exp()
+
+
+def log(input: Tensor) -> Tensor:
+    return input.log()
+
+
+def sqrt(input: Tensor) -> Tensor:
+    return input.sqrt()
+
+
+def abs(input: Tensor) -> Tensor:  # noqa: A001
+    return input.abs()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+def relu(input: Tensor) -> Tensor:
+    return input.relu()
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    return input.clamp(min, max)
+
+
+clip = clamp
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    return input @ other
+
+
+def _check_rank(op: str, rank: int, *tensors: Tensor) -> None:
+    for name, t in zip(("input", "mat2"), tensors):
+        if t.ndim != rank:
+            raise RuntimeError(f"{op}: {name} must be a {rank}-d tensor, got shape "
+                               f"{tuple(t.shape)}")
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    """The matrix product of two 2-d tensors (no broadcasting, as torch.mm)."""
+    _check_rank("mm", 2, input, mat2)
+    return input @ mat2
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batched matrix products of two 3-d tensors with the same batch size."""
+    _check_rank("bmm", 3, input, mat2)
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"bmm: batch sizes differ: {tuple(input.shape)} and "
+                           f"{tuple(mat2.shape)}")
+    return input @ mat2
+
+
+def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    return (input if dtype is None else input.cast(dtype)).softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    return (input if dtype is None else input.cast(dtype)).log_softmax(dim)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    return input.flatten(start_dim, end_dim)
+
+
+def reshape(input: Tensor, shape: Any) -> Tensor:
+    return input.reshape(shape)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    return input.transpose(dim0, dim1)
+
+
+def permute(input: Tensor, dims: Any) -> Tensor:
+    return input.permute(dims)
+
+
+def squeeze(input: Tensor, dim: Any = None) -> Tensor:
+    return input.squeeze(dim)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    return input.unsqueeze(dim)
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True,
+         sorted: bool = True) -> Any:  # noqa: A002
+    return input.topk(k, dim, largest, sorted)
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    return input.sort(dim, descending, stable)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False,
+            stable: bool = False) -> Tensor:
+    return input.argsort(dim, descending, stable)
+
+
+def gather(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    return input.gather(dim, index)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    return input.scatter_add(dim, index, src)
+
+
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    return input.cumsum(dim, dtype=dtype)
+
+
+def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    return input.norm(p, dim, keepdim)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    return input.tril(diagonal)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    return input.triu(diagonal)
+
+
+def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
+    return input.masked_fill(mask, value)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    return input.chunk(chunks, dim)
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    return tensor.split(split_size_or_sections, dim)
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """True when |input - other| <= atol + rtol * |other| everywhere (as torch.allclose)."""
+    return bool(np.allclose(np.asarray(input), np.asarray(other), rtol=rtol, atol=atol,
+                            equal_nan=equal_nan))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when both have the same shape and the same elements."""
+    return input.shape == other.shape and bool(np.array_equal(input.data, other.data))
+
+
+__all__ = [
+    "is_tensor", "numel", "max", "min", "amax", "amin", "argmax", "argmin", "sum", "mean",
+    "var", "std", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp", "clip",
+    "matmul", "mm", "bmm", "softmax", "log_softmax", "flatten", "reshape", "transpose",
+    "permute", "squeeze", "unsqueeze", "topk", "sort", "argsort", "gather", "scatter_add",
+    "cumsum", "norm", "tril", "triu", "masked_fill", "chunk", "split", "allclose", "equal",
+    "einsum",
+]
