@@ -102,3 +102,68 @@ def test_gradcheck_handles_outputs_that_view_their_input():
     x = leaf([[1.0, 2.0], [3.0, 4.0]])
     assert tg.gradcheck(lambda t: t.T, [x])
     assert tg.gradcheck(lambda t: t[0], [x])
+
+
+def test_random_weighting_catches_a_backward_that_forgets_grad_on_a_scalar_output():
+    # the one-hot seed of a scalar output is 1, so `2 * x` and `grad * 2 * x` agree there
+    forgets = _op(lambda x: x * x, lambda x, g: 2.0 * x)
+    message = _report(forgets, leaf(0.75))
+    assert "not for a random upstream weighting" in message
+    assert "suspect: missing chain-rule factor" in message
+    assert tg.gradcheck(_op(lambda x: x * x, lambda x, g: g * 2.0 * x), [leaf(0.75)])
+    # behind a reduction the upstream gradient is the reduction's: caught the same way
+    message = _report(lambda t: forgets(t).sum(), leaf([0.5, -1.0]))
+    assert "missing chain-rule factor" in message
+
+
+def test_relative_error_is_capped_not_astronomical():
+    tiny_slope = _op(lambda x: 1e-9 * x, lambda x, g: g * 1.0)
+    message = _report(tiny_slope, leaf([0.5]))
+    assert "relative error > 1e+06" in message and "e+299" not in message
+    flat = _op(lambda x: 0.0 * x, lambda x, g: g * 1.0)
+    assert "relative error undefined (numeric is 0)" in _report(flat, leaf([0.5]))
+
+
+def test_second_order_failures_say_so():
+    cube = _op(lambda x: x ** 3, lambda x, g: g * Tensor(3.0 * x.data ** 2))
+    with pytest.raises(tg.GradcheckError) as info:
+        tg.gradgradcheck(cube, [leaf([0.7])])
+    assert str(info.value).startswith("gradcheck failed, second order (gradgradcheck)")
+    assert "d (grad of input 0) / d input 0" in str(info.value)
+    assert "first order" in _report(_op(np.sin, lambda x, g: g * 2.0), leaf([0.3]))
+
+
+def test_suspects_mean_instead_of_sum_and_a_constant_factor():
+    class _MeanBackSum(Function):
+        def forward(ctx, x):
+            return np.asarray(x.sum())
+
+        def backward(ctx, grad):
+            (x,) = ctx.parents
+            return grad.expand(x.shape) / 3.0
+
+    message = _report(lambda t: _MeanBackSum.apply(t), leaf([0.5, 1.0, 2.0]))
+    assert "mean instead of sum" in message and "1/3" in message
+    message = _report(_op(lambda x: x ** 3, lambda x, g: g * 2.0 * x * x), leaf([0.5, 1.5]))
+    assert "constant factor: analytic = 0.6667 * numeric everywhere" in message
+    # small blocks are printed whole, analytic above numeric
+    assert "analytic (rows: output elements" in message
+    assert "[[0.5 0. ]\n     [0.  4.5]]" in message and "[[0.75 0.  ]\n     [0.   6.75]]" in message
+
+
+def test_engine_shape_errors_become_a_report_naming_unbroadcast():
+    class _NoUnbroadcast(Function):
+        def forward(ctx, x, y):
+            return x + y
+
+        def backward(ctx, grad):
+            return grad, grad
+
+    x, y = leaf([[1.0, 2.0], [3.0, 4.0]]), leaf([1.0, 2.0])
+    with pytest.raises(tg.GradcheckError) as info:
+        tg.gradcheck(lambda a, b: _NoUnbroadcast.apply(a, b), [x, y])
+    message = str(info.value)
+    assert "backward returned a gradient of shape (2, 2) for input 1 of shape (2,)" in message
+    assert "suspect: missing unbroadcast" in message
+    assert not tg.gradcheck(lambda a, b: _NoUnbroadcast.apply(a, b), [x, y],
+                            raise_exception=False)

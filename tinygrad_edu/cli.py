@@ -139,9 +139,13 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         "gradcheck", help="check ops' gradients against finite differences",
         description="Check registered ops (all of them, or those named) against central "
                     "finite differences in float64, on inputs hypothesis draws from each "
-                    "op's domain: first and second order. Needs hypothesis (the dev extra).",
+                    "op's domain: first and second order. With --import, check the ops "
+                    "of your own module instead. Needs hypothesis (the dev extra).",
     )
     check.add_argument("ops", nargs="*", metavar="OP", help="op names, e.g. Mul Tanh Unfold")
+    check.add_argument("--import", dest="module", metavar="MODULE",
+                       help="check the ops that MODULE defines (imported from the current "
+                            "directory, e.g. --import myops)")
     check.add_argument("--examples", type=_positive_int, default=10,
                        help="inputs per op (default: %(default)s)")
     check.add_argument("--first-order", action="store_true", help="skip gradgradcheck")
@@ -196,9 +200,15 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     """The `gradcheck` command: 0 when every op passes, 1 on a failure, 2 on bad input."""
     from . import check_ops
 
+    try:
+        ops = (check_ops.registered_ops() if args.module is None
+               else check_ops.module_ops(args.module))
+    except check_ops.OpImportError as error:
+        print(f"tinygrad-edu {error}", file=sys.stderr)
+        return 2
     if args.list:
-        for name, op in check_ops.registered_ops().items():
-            print(f"{name:<12} {check_ops.rule(op)}")
+        for name, op in ops.items():
+            print(f"{name:<12} {op.rule()}")
         return 0
     try:
         import hypothesis  # noqa: F401
@@ -207,7 +217,7 @@ def run_gradcheck(args: argparse.Namespace) -> int:
               "pip install hypothesis (or the package's dev extra)", file=sys.stderr)
         return 2
     try:
-        results = check_ops.check_ops(args.ops, args.examples, not args.first_order)
+        results = check_ops.check_ops(args.ops, args.examples, not args.first_order, ops=ops)
     except KeyError as error:
         print(f"tinygrad-edu {error.args[0]}", file=sys.stderr)
         return 2

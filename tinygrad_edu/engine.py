@@ -148,6 +148,18 @@ class GraphFreedError(RuntimeError):
     """Raised on a second backward through a graph whose saved arrays were freed."""
 
 
+def _name_clash(old: type, new: type) -> str | None:
+    """Why `new` may not take `old`'s registered name, or None when it may: re-running
+    a notebook cell (or reloading a module) makes a new class of the same name in the
+    same place, and that replaces the old definition instead of clashing with it."""
+    if old.__module__ == new.__module__ and old.__qualname__ == new.__qualname__:
+        return None
+    return (f"op {new.__name__} is already defined: {old.__qualname__} in module "
+            f"{old.__module__}; {new.__qualname__} in module {new.__module__} cannot take "
+            "its name (op names are unique, and a built-in op is never replaced). "
+            "Give the new op another name.")
+
+
 class Function:
     """Base of every primitive. Subclasses define, side by side:
 
@@ -184,8 +196,10 @@ class Function:
         super().__init_subclass__(**kwargs)
         if cls.__name__.startswith("_"):  # a shared base such as _Extremum, not an op
             return
-        if cls.__name__ in Function.registry:
-            raise TypeError(f"op {cls.__name__} is defined twice")
+        existing = Function.registry.get(cls.__name__)
+        clash = None if existing is None else _name_clash(existing, cls)
+        if clash is not None:
+            raise TypeError(clash)
         Function.registry[cls.__name__] = cls
 
     # -- saving for backward ------------------------------------------------

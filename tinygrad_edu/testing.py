@@ -1,8 +1,18 @@
-"""Hypothesis strategies and assertion helpers, for our tests and for yours.
+"""Check an op you wrote, and hypothesis strategies for your own tests.
 
-Needs the `dev` extra (hypothesis). The central piece is `HypothesisPicker`,
-which implements the `Picker` vocabulary the ops use to declare their domains,
-so `op_samples(op)` draws valid inputs for any registered op.
+Needs the `dev` extra (hypothesis). A student's whole test file::
+
+    from tinygrad_edu.testing import check_op
+    from myops import Sin
+
+    def test_sin():
+        check_op(Sin)
+
+`check_op` draws inputs from the op's `domain` (built with `unary_domain`,
+`binary_domain`, `reduce_domain`, or by hand from a `Picker` and a `Sample`),
+gradchecks first and second order, and on a failure reports the smallest input
+hypothesis finds and the likely bug. `HypothesisPicker` implements the `Picker`
+vocabulary on top of hypothesis, so `op_samples(op)` draws valid inputs for any op.
 """
 
 from __future__ import annotations
@@ -14,8 +24,15 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .engine import Function
-from .ops.domain import Sample, Shape
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .ops.domain import Picker, Sample, Shape, binary_domain, reduce_domain, unary_domain
 from .tensor import Tensor, from_numpy
+
+__all__ = [
+    "check_op", "Picker", "Sample", "unary_domain", "binary_domain", "reduce_domain",
+    "HypothesisPicker", "op_samples", "sample_tensors", "shapes", "broadcastable_to",
+    "broadcastable_pairs", "arrays", "tensors", "assert_close",
+]
 
 
 def shapes(min_dims: int = 0, max_dims: int = 3, max_side: int = 4) -> st.SearchStrategy:
@@ -141,3 +158,111 @@ def assert_close(actual: Any, expected: Any, atol: float = 1e-6, rtol: float = 1
     if a.shape != e.shape:
         raise AssertionError(f"shapes differ: {a.shape} vs expected {e.shape}")
     np.testing.assert_allclose(a, e, atol=atol, rtol=rtol)
+
+
+# ---------------------------------------------------------------------------
+# check_op: the generic check, for built-in ops and for yours.
+# ---------------------------------------------------------------------------
+
+
+def _graph_ops(out: Any) -> set[type]:
+    """The op classes recorded in the graph behind `out` (a tensor or a tuple of them)."""
+    stack = list(out) if isinstance(out, (tuple, list)) else [out]
+    seen: set[int] = set()
+    found: set[type] = set()
+    while stack:
+        t = stack.pop()
+        if id(t) in seen or getattr(t, "grad_fn", None) is None:
+            continue
+        seen.add(id(t))
+        found.add(type(t.grad_fn))
+        stack.extend(t.grad_fn.parents)
+    return found
+
+
+def _show_inputs(sample: Sample) -> str:
+    lines = []
+    for i, a in enumerate(sample.inputs):
+        a = np.asarray(a)
+        lines.append(f"  input {i}, shape {a.shape}: {np.array_repr(a, precision=8)}")
+    for i, c in enumerate(sample.constants):
+        lines.append(f"  constant {i}: {c!r}")
+    return "\n".join(lines)
+
+
+def _check_sample(op: type[Function], sample: Sample, order: int) -> None:
+    """Gradcheck (order 1) or gradgradcheck (order 2) one sample; any failure becomes a
+    GradcheckError that shows the input."""
+    stage = "first order (gradcheck)" if order == 1 else "second order (gradgradcheck)"
+    try:
+        args = sample_tensors(sample)
+        if order == 1 and op not in _graph_ops(sample.call(*args)):
+            raise GradcheckError(
+                f"the domain's call does not use {op.__name__}, so checking it would check "
+                f"something else: make it call the op, e.g. Sample(inputs, lambda x: "
+                f"{op.__name__}.apply(x))"
+            )
+        (gradcheck if order == 1 else gradgradcheck)(sample.call, args)
+    except Exception as error:  # whatever goes wrong with the op belongs in the report
+        report = str(error) if isinstance(error, GradcheckError) else (
+            f"{type(error).__name__}: {error}")
+        raise GradcheckError(
+            f"check_op({op.__name__}) failed at {stage} on this input (the smallest "
+            f"hypothesis found):\n{_show_inputs(sample)}\n{report}"
+        ) from None
+
+
+def check_op(op: type[Function], examples: int = 100, order: int = 2,
+             seed: int | None = None) -> int:
+    """Gradcheck `op` (and with order=2 gradgradcheck it) on `examples` inputs drawn from
+    its `domain`; returns how many inputs were checked.
+
+    On a failure, hypothesis shrinks the input and an AssertionError (GradcheckError)
+    reports the op, the order that failed, the input, the mismatching Jacobian
+    entries and the likely bug. seed=None draws the same inputs on every run; pass
+    an int to draw others."""
+    if not (isinstance(op, type) and issubclass(op, Function)):
+        raise TypeError(f"check_op: expected an op (a Function subclass), got {op!r}")
+    if order not in (1, 2):
+        raise ValueError(f"check_op: order must be 1 (gradcheck) or 2 (and gradgradcheck), "
+                         f"got {order!r}")
+    if examples < 1:
+        raise ValueError(f"check_op: examples must be at least 1, got {examples}")
+    if not callable(getattr(op, "domain", None)):
+        raise GradcheckError(
+            f"check_op({op.__name__}): the op declares no domain, so there is nothing to "
+            f"draw inputs from; add one to the class, e.g. "
+            f"domain = unary_domain(lambda x: {op.__name__}.apply(x))"
+        )
+    count = 0
+    # one pass per order: hypothesis shrinks towards the simplest failing input, and a
+    # first-order bug must not hide behind a second-order failure at a simpler input
+    for stage in range(1, order + 1):
+        try:
+            tried = _search(op, examples, seed, stage)
+        except GradcheckError as failure:  # hypothesis re-raises the shrunk example's error
+            raise GradcheckError(str(failure)) from None
+        count = count or tried
+    return count
+
+
+def _search(op: type[Function], examples: int, seed: int | None, order: int) -> int:
+    """Run one order's check on hypothesis-drawn samples; how many were tried."""
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as hypothesis_seed
+
+    count = 0
+
+    @settings(max_examples=examples, deadline=None, database=None, derandomize=seed is None,
+              suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
+              phases=[p for p in Phase if p is not Phase.explain], print_blob=False)
+    @given(st.data())
+    def check(data: st.DataObject) -> None:
+        nonlocal count
+        count += 1
+        _check_sample(op, data.draw(op_samples(op)), order)
+
+    if seed is not None:
+        check = hypothesis_seed(seed)(check)
+    check()
+    return count

@@ -1,6 +1,6 @@
 """Every differentiable primitive. Importing this package registers them all."""
 
 from . import elementwise, linalg, movement, nn_ops, reduce, window  # noqa: F401  (registers the ops)
-from .domain import Picker, Sample
+from .domain import Picker, Sample, binary_domain, reduce_domain, unary_domain
 
-__all__ = ["Picker", "Sample"]
+__all__ = ["Picker", "Sample", "binary_domain", "reduce_domain", "unary_domain"]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Function
-from .domain import Picker, Sample
+from .domain import Picker, Sample, binary_domain, unary_domain
 from .reduce import unbroadcast
 from .special import erf
 
@@ -24,38 +24,6 @@ def _grad_for(ctx: Function, i: int, grad: Any) -> Any:
         return None
     shape = ctx.parents[i].data.shape
     return grad if grad.data.shape == shape else unbroadcast(grad, shape)
-
-
-# -- domains shared by the ops below ----------------------------------------
-
-
-def _unary_domain(
-    call: Callable, low: float = -2.0, high: float = 2.0, avoid: tuple = ()
-) -> Callable[[Picker], Sample]:
-    def domain(pick: Picker) -> Sample:
-        return Sample((pick.values(pick.shape(), low, high, avoid),), call)
-
-    return staticmethod(domain)
-
-
-def _binary_domain(
-    call: Callable,
-    scalar_calls: tuple[Callable, ...] = (),
-    low: float = -2.0,
-    high: float = 2.0,
-) -> Callable[[Picker], Sample]:
-    """Two broadcastable tensors, or (with scalar_calls) a tensor and a Python number."""
-
-    def domain(pick: Picker) -> Sample:
-        if scalar_calls and pick.integer(0, 3) == 0:
-            return Sample((pick.values(pick.shape(), low, high),), pick.choice(scalar_calls))
-        a = pick.shape()
-        b = pick.broadcastable(a)
-        if pick.boolean():
-            a, b = b, a
-        return Sample((pick.values(a, low, high), pick.values(b, low, high)), call)
-
-    return staticmethod(domain)
 
 
 # -- arithmetic --------------------------------------------------------------
@@ -70,7 +38,7 @@ class Add(Function):
     def backward(ctx, grad: Any) -> tuple:
         return _grad_for(ctx, 0, grad), _grad_for(ctx, 1, grad)
 
-    domain = _binary_domain(lambda x, y: x + y, (lambda x: x + 1.5, lambda x: 1.5 + x))
+    domain = binary_domain(lambda x, y: x + y, (lambda x: x + 1.5, lambda x: 1.5 + x))
 
 
 class Sub(Function):
@@ -83,7 +51,7 @@ class Sub(Function):
         gy = _grad_for(ctx, 1, -grad) if ctx.needs_input_grad[1] else None
         return _grad_for(ctx, 0, grad), gy
 
-    domain = _binary_domain(lambda x, y: x - y, (lambda x: x - 1.5, lambda x: 1.5 - x))
+    domain = binary_domain(lambda x, y: x - y, (lambda x: x - 1.5, lambda x: 1.5 - x))
 
 
 class Mul(Function):
@@ -99,7 +67,7 @@ class Mul(Function):
         gy = _grad_for(ctx, 1, grad * x) if ctx.needs_input_grad[1] else None
         return gx, gy
 
-    domain = _binary_domain(lambda x, y: x * y, (lambda x: x * 1.5, lambda x: -1.5 * x))
+    domain = binary_domain(lambda x, y: x * y, (lambda x: x * 1.5, lambda x: -1.5 * x))
 
 
 class Div(Function):
@@ -140,7 +108,7 @@ class Neg(Function):
     def backward(ctx, grad: Any) -> Any:
         return -grad
 
-    domain = _unary_domain(lambda x: -x)
+    domain = unary_domain(lambda x: -x)
 
 
 class Pow(Function):
@@ -190,7 +158,7 @@ class Exp(Function):
         (out,) = ctx.saved_tensors
         return grad * out
 
-    domain = _unary_domain(lambda x: x.exp())
+    domain = unary_domain(lambda x: x.exp())
 
 
 class Log(Function):
@@ -205,7 +173,7 @@ class Log(Function):
         (x,) = ctx.saved_tensors
         return grad / x
 
-    domain = _unary_domain(lambda x: x.log(), low=0.2, high=4.0)
+    domain = unary_domain(lambda x: x.log(), low=0.2, high=4.0)
 
 
 class Sqrt(Function):
@@ -221,7 +189,7 @@ class Sqrt(Function):
         (out,) = ctx.saved_tensors
         return grad / (out * 2.0)
 
-    domain = _unary_domain(lambda x: x.sqrt(), low=0.2, high=4.0)
+    domain = unary_domain(lambda x: x.sqrt(), low=0.2, high=4.0)
 
 
 # -- piecewise and activations -----------------------------------------------
@@ -238,7 +206,7 @@ class Abs(Function):
         (sign,) = ctx.saved_tensors
         return grad * sign
 
-    domain = _unary_domain(lambda x: x.abs(), avoid=(0.0,))
+    domain = unary_domain(lambda x: x.abs(), avoid=(0.0,))
 
 
 class Relu(Function):
@@ -253,7 +221,7 @@ class Relu(Function):
         (positive,) = ctx.saved_tensors
         return grad * positive
 
-    domain = _unary_domain(lambda x: x.relu(), avoid=(0.0,))
+    domain = unary_domain(lambda x: x.relu(), avoid=(0.0,))
 
 
 class Sigmoid(Function):
@@ -270,7 +238,7 @@ class Sigmoid(Function):
         (s,) = ctx.saved_tensors
         return grad * s * (1.0 - s)
 
-    domain = _unary_domain(lambda x: x.sigmoid(), low=-4.0, high=4.0)
+    domain = unary_domain(lambda x: x.sigmoid(), low=-4.0, high=4.0)
 
 
 class Tanh(Function):
@@ -285,7 +253,7 @@ class Tanh(Function):
         (t,) = ctx.saved_tensors
         return grad * (1.0 - t * t)
 
-    domain = _unary_domain(lambda x: x.tanh())
+    domain = unary_domain(lambda x: x.tanh())
 
 
 class _Pick(Function):
@@ -399,7 +367,7 @@ class Cast(Function):
         return grad.cast(ctx.parents[0].dtype)
 
     # a round trip through extended precision keeps gradcheck's float64 accuracy
-    domain = _unary_domain(lambda x: x.cast(np.longdouble).cast(np.float64))
+    domain = unary_domain(lambda x: x.cast(np.longdouble).cast(np.float64))
 
 
 class Erf(Function):
@@ -413,4 +381,4 @@ class Erf(Function):
         (x,) = ctx.saved_tensors
         return grad * ((x * x).neg().exp() * (2.0 / math.sqrt(math.pi)))
 
-    domain = _unary_domain(lambda x: x.erf(), low=-3.0, high=3.0)
+    domain = unary_domain(lambda x: x.erf(), low=-3.0, high=3.0)

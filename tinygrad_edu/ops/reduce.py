@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Function
-from .domain import Picker, Sample
+from .domain import Picker, Sample, reduce_domain
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
@@ -37,15 +37,6 @@ def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     return tuple(1 if i in axes else side for i, side in enumerate(shape))
 
 
-def _reduce_domain(pick: Picker, method: str) -> Sample:
-    shape = pick.shape(min_dims=0, max_dims=3)
-    axis = pick.axes(len(shape))
-    keepdims = pick.boolean()
-    # distinct values: max/min are only differentiable where there is no tie
-    values = pick.distinct(shape)
-    return Sample((values,), lambda x: getattr(x, method)(axis=axis, keepdims=keepdims))
-
-
 class Sum(Function):
     """d(sum x)/dx_i = 1: the gradient is copied to every summed element."""
 
@@ -57,9 +48,7 @@ class Sum(Function):
         kept = _kept_shape(x.shape, ctx.params["axis"])
         return grad.reshape(kept).expand(x.shape)
 
-    @staticmethod
-    def domain(pick: Picker) -> Sample:
-        return _reduce_domain(pick, "sum")
+    domain = reduce_domain(lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims))
 
 
 class _Extremum(Function):
@@ -88,9 +77,9 @@ class Max(_Extremum):
 
     reduce_fn: Callable[..., np.ndarray] = staticmethod(np.max)
 
-    @staticmethod
-    def domain(pick: Picker) -> Sample:
-        return _reduce_domain(pick, "amax")
+    # distinct values: max and min are only differentiable where there is no tie
+    domain = reduce_domain(lambda x, axis, keepdims: x.amax(axis=axis, keepdims=keepdims),
+                           distinct=True)
 
 
 class Min(_Extremum):
@@ -98,9 +87,8 @@ class Min(_Extremum):
 
     reduce_fn = staticmethod(np.min)
 
-    @staticmethod
-    def domain(pick: Picker) -> Sample:
-        return _reduce_domain(pick, "amin")
+    domain = reduce_domain(lambda x, axis, keepdims: x.amin(axis=axis, keepdims=keepdims),
+                           distinct=True)
 
 
 class Cumsum(Function):
