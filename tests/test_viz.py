@@ -690,6 +690,9 @@ def test_cli_writes_graphs(tmp_path, capsys):
     assert "extension" in capsys.readouterr().err
     assert run_cli("--model", "cnn", "--out", str(tmp_path / "c.dot")) == 0
     assert "unfold" in (tmp_path / "c.dot").read_text()
+    assert run_cli("--model", "cnn", "--slide", "--out", str(tmp_path / "s.dot")) == 0
+    slide = (tmp_path / "s.dot").read_text()
+    assert 'size="13.33,7.5!"' in slide and "m_0" in slide
 
 
 @needs_dot
