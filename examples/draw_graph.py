@@ -3,6 +3,8 @@
     python examples/draw_graph.py                       # neuron.svg, mlp.svg, neuron_backward.html
     python examples/draw_graph.py --format png --out-dir docs/images
 
+Also writes cnn_collapsed and neuron_slide (the 16:9 slide preset).
+
 Also prints the neuron's backward pass as chain-rule steps. Rendering SVG / PNG and
 the HTML animation need Graphviz's `dot` (apt-get install graphviz); --format dot
 writes the source only. In Jupyter, `draw_graph(...)` displays itself.
@@ -17,15 +19,17 @@ import numpy as np
 
 import tinygrad_edu as tg
 from tinygrad_edu import nn
+from tinygrad_edu.models import small_cnn
 from tinygrad_edu.nn import functional as F  # noqa: N812
 from tinygrad_edu.viz import draw_graph, explain, save_backward_animation, save_graph
 
 
 def neuron() -> tuple[tg.Tensor, dict[str, tg.Tensor]]:
-    """o = tanh(x1*w1 + x2*w2 + b), with a name for each tensor we want labelled."""
-    x1, x2 = tg.tensor(2.0), tg.tensor(-1.0)
-    w1, w2 = tg.tensor(0.5, requires_grad=True), tg.tensor(1.5, requires_grad=True)
-    b = tg.tensor(0.25, requires_grad=True)
+    """The neuron of Karpathy's micrograd lecture: o = tanh(x1*w1 + x2*w2 + b), with a
+    name for each tensor we want labelled (every leaf requires grad, as in the lecture)."""
+    x1, x2 = tg.tensor(2.0, requires_grad=True), tg.tensor(0.0, requires_grad=True)
+    w1, w2 = tg.tensor(-3.0, requires_grad=True), tg.tensor(1.0, requires_grad=True)
+    b = tg.tensor(6.8813735870195432, requires_grad=True)
     x1w1, x2w2 = x1 * w1, x2 * w2
     n = x1w1 + x2w2 + b
     o = n.tanh()
@@ -43,6 +47,16 @@ def mnist_mlp(batch: int = 32) -> tuple[tg.Tensor, nn.Module, tg.Tensor]:
     return F.cross_entropy(model(images), labels), model, images
 
 
+def cnn_example() -> tuple[tg.Tensor, list]:
+    """The small MNIST CNN on a random batch, after backward, with its input named."""
+    tg.manual_seed(0)
+    model = small_cnn()
+    images = tg.rand(8, 1, 28, 28)
+    loss = F.cross_entropy(model(images), tg.tensor(np.arange(8) % 10))
+    loss.backward()
+    return loss, [model, {"images": images, "loss": loss}]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", default=".", help="where to write (default: here)")
@@ -53,14 +67,21 @@ def main() -> None:
 
     o, names = neuron()
     explain(o, names)  # the chain rule in numbers, before backward: explain changes nothing
-    o.backward()  # now every leaf has .grad, and the drawing shows it
+    o.backward()  # now the drawing shows every node's gradient (no retain_grad needed)
     print("wrote", save_graph(draw_graph(o, names), out / f"neuron.{args.format}"))
+    slide = draw_graph(o, names, preset="slide")  # 16:9, large text
+    print("wrote", save_graph(slide, out / f"neuron_slide.{args.format}"))
 
     loss, model, images = mnist_mlp()
     loss.backward()
     # a model names its parameters and groups each layer; a dict names anything else
-    graph = draw_graph(loss, [model, {"images": images, "loss": loss}], rankdir="TB")
+    graph = draw_graph(loss, [model, {"images": images, "loss": loss}])
     print("wrote", save_graph(graph, out / f"mlp.{args.format}"))
+
+    # the CNN, each layer (and the loss function, a named_scope) drawn as one node
+    cnn_loss, names_cnn = cnn_example()
+    graph = draw_graph(cnn_loss, names_cnn, collapse_modules=True)
+    print("wrote", save_graph(graph, out / f"cnn_collapsed.{args.format}"))
 
     if args.format != "dot":  # the animation is laid out by Graphviz too
         print("wrote", save_backward_animation(o, out / "neuron_backward.html", names))

@@ -31,6 +31,9 @@ def _grad_for(ctx: Function, i: int, grad: Any) -> Any:
 
 class Add(Function):
     """d(x + y)/dx = 1, d(x + y)/dy = 1."""
+    # for viz.explain: d(out)/d(input) per input, (in symbols, in numbers), where {x},
+    # {y} and {out} stand for the inputs and the output; ops without one show rule()
+    local_formula = (("1", "1"), ("1", "1"))
 
     def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return x + y
@@ -43,6 +46,7 @@ class Add(Function):
 
 class Sub(Function):
     """d(x - y)/dx = 1, d(x - y)/dy = -1."""
+    local_formula = (("1", "1"), ("−1", "−1"))
 
     def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return x - y
@@ -56,6 +60,7 @@ class Sub(Function):
 
 class Mul(Function):
     """d(x * y)/dx = y, d(x * y)/dy = x."""
+    local_formula = (("{y}", "{y}"), ("{x}", "{x}"))
 
     def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(x, y)
@@ -72,6 +77,7 @@ class Mul(Function):
 
 class Div(Function):
     """d(x / y)/dx = 1 / y, d(x / y)/dy = -x / y**2."""
+    local_formula = (("1 / {y}", "1 / {y}"), ("−{x} / {y}²", "−{x} / {y}²"))
 
     def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(x, y)
@@ -101,6 +107,7 @@ class Div(Function):
 
 class Neg(Function):
     """d(-x)/dx = -1."""
+    local_formula = (("−1", "−1"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
         return -x
@@ -113,6 +120,8 @@ class Neg(Function):
 
 class Pow(Function):
     """d(x ** y)/dx = y * x ** (y - 1), d(x ** y)/dy = x ** y * log(x)."""
+    local_formula = (("{y} · {x}^({y} − 1)", "{y} · {x}^({y} − 1)"),
+                     ("{x}^{y} · log({x})", "{out} · log({x})"))
 
     def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         out = np.power(x, y)
@@ -148,6 +157,7 @@ class Pow(Function):
 
 class Exp(Function):
     """d(exp x)/dx = exp x."""
+    local_formula = (("exp({x})", "{out}"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
         out = np.exp(x)
@@ -163,6 +173,7 @@ class Exp(Function):
 
 class Log(Function):
     """d(log x)/dx = 1 / x. Like NumPy, log of a negative number is nan, not an error."""
+    local_formula = (("1 / {x}", "1 / {x}"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(x)
@@ -178,6 +189,7 @@ class Log(Function):
 
 class Sqrt(Function):
     """d(sqrt x)/dx = 1 / (2 sqrt x)."""
+    local_formula = (("1 / (2 · sqrt({x}))", "1 / (2 · {out})"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
@@ -197,6 +209,7 @@ class Sqrt(Function):
 
 class Abs(Function):
     """d|x|/dx = sign(x) (0 at x = 0, as PyTorch)."""
+    local_formula = (("sign({x})", "sign({x})"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(np.sign(x))
@@ -211,6 +224,7 @@ class Abs(Function):
 
 class Relu(Function):
     """d relu(x)/dx = 1 where x > 0, else 0."""
+    local_formula = (("1 if {x} > 0 else 0", "1 if {x} > 0 else 0"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
         positive = x > 0
@@ -226,6 +240,7 @@ class Relu(Function):
 
 class Sigmoid(Function):
     """d sigmoid(x)/dx = s * (1 - s) with s = sigmoid(x)."""
+    local_formula = (("σ({x}) · (1 − σ({x}))", "{out} · (1 − {out})"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
         # exp of a non-positive number only, so large |x| cannot overflow
@@ -243,6 +258,7 @@ class Sigmoid(Function):
 
 class Tanh(Function):
     """d tanh(x)/dx = 1 - tanh(x)**2."""
+    local_formula = (("1 − tanh({x})²", "1 − {out}²"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
         out = np.tanh(x)

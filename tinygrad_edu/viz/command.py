@@ -20,20 +20,21 @@ MODELS = ("neuron", "mlp", "cnn")
 
 
 def neuron() -> tuple[Any, dict[str, Any]]:
-    """A micrograd-style neuron o = tanh(x1*w1 + x2*w2 + b), after backward.
-
-    Returns the output and names for every tensor worth naming."""
+    """The neuron of Karpathy's micrograd lecture, o = tanh(x1*w1 + x2*w2 + b) with
+    x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432 (every leaf requires grad, as in
+    the lecture), after backward. Returns the output and a name for every tensor."""
     from .. import tensor
 
-    x1, x2 = tensor(2.0), tensor(-1.0)
-    w1, w2 = tensor(0.5, requires_grad=True), tensor(1.5, requires_grad=True)
-    b = tensor(0.25, requires_grad=True)
+    x1, x2 = tensor(2.0, requires_grad=True), tensor(0.0, requires_grad=True)
+    w1, w2 = tensor(-3.0, requires_grad=True), tensor(1.0, requires_grad=True)
+    b = tensor(6.8813735870195432, requires_grad=True)
     x1w1, x2w2 = x1 * w1, x2 * w2
-    n = x1w1 + x2w2 + b
+    x1w1x2w2 = x1w1 + x2w2
+    n = x1w1x2w2 + b
     o = n.tanh()
     o.backward()
     names = {"x1": x1, "x2": x2, "w1": w1, "w2": w2, "b": b, "x1w1": x1w1, "x2w2": x2w2,
-             "n": n, "o": o}
+             "x1w1 + x2w2": x1w1x2w2, "n": n, "o": o}
     return o, names
 
 
@@ -92,7 +93,10 @@ def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-values", action="store_true",
                         help="show shapes only, no values or gradients")
     parser.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"), default=None,
-                        help="layout direction (default: LR for the neuron, TB for the models)")
+                        help="layout direction (default: left to right for shallow graphs, "
+                             "top to bottom for deep ones)")
+    parser.add_argument("--slide", action="store_true",
+                        help="a 16:9 picture with large text, modules collapsed")
     parser.add_argument("--collapse-modules", action="store_true",
                         help="draw each module (layer) as one node")
     parser.add_argument("--max-nodes", type=int, default=DEFAULT_MAX_NODES,
@@ -113,16 +117,18 @@ def run_graph(args: argparse.Namespace) -> int:
               f"use one of {', '.join([*FORMATS, '.html'])}", file=sys.stderr)
         return 2
     root, names = example(args.model)
-    rankdir = args.rankdir or ("LR" if args.model == "neuron" else "TB")
+    rankdir = args.rankdir
     values = not args.no_values and "auto"
     try:
         if suffix == ".html":
             save_backward_animation(root, out, names, show_values=values, rankdir=rankdir,
                                     max_nodes=args.max_nodes)
         else:
-            graph = draw_graph(root, names, show_values=values, show_grads=bool(values),
-                               rankdir=rankdir, max_nodes=args.max_nodes,
-                               collapse_modules=args.collapse_modules)
+            graph = draw_graph(root, names, show_values=values,
+                               show_grads="auto" if values else False, rankdir=rankdir,
+                               max_nodes=args.max_nodes,
+                               collapse_modules=args.collapse_modules or None,
+                               preset="slide" if args.slide else None)
             save_graph(graph, out)
     except (GraphvizNotFoundError, GraphTooLargeError) as error:
         print(f"tinygrad-edu graph: {error}", file=sys.stderr)

@@ -5,13 +5,29 @@ itself in Jupyter; `render.save_graph` writes it to a file.
 
 from __future__ import annotations
 
-import html
 import re
 from typing import TYPE_CHECKING, Any
 
-from .format import format_array, format_shape, op_details, value_cells
-from .render import import_graphviz
-from .trace import GraphTrace, OpNode, TensorNode, trace_graph
+from .format import format_shape
+from .grads import graph_gradients
+from .groups import constant_title, is_scope
+from .labels import (
+    CLUSTER_COLOR,
+    EDGE_COLOR,
+    FONT,
+    MUTED,
+    STYLES,
+    Cells,
+    cells,
+    clip,
+    legend_label,
+    op_label,
+    row,
+    tensor_label,
+    tensor_tooltip,
+)
+from .render import drawing_class
+from .trace import GraphTrace, trace_graph
 
 if TYPE_CHECKING:
     import graphviz
@@ -19,22 +35,8 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 
 DEFAULT_MAX_NODES = 500
-
-# -- look -----------------------------------------------------------------------
-FONT = "Helvetica,Arial,sans-serif"
-MONO = "DejaVu Sans Mono,Menlo,Consolas,monospace"
-STYLES = {  # kind -> (fill, border, text)
-    "param": ("#dbeafe", "#1d4ed8", "#1e3a8a"),
-    "constant": ("#f3f4f6", "#9ca3af", "#4b5563"),
-    "intermediate": ("#ffffff", "#64748b", "#0f172a"),
-    "output": ("#fef3c7", "#d97706", "#78350f"),
-    "op": ("#ede9fe", "#7c3aed", "#4c1d95"),
-    "module": ("#ecfdf5", "#059669", "#064e3b"),
-}
-GRAD_COLOR = "#b91c1c"
-MUTED = "#64748b"
-EDGE_COLOR = "#64748b"
-CLUSTER_COLOR = "#94a3b8"
+PRESETS = (None, "slide")
+DEEP = 9  # drawings with more nodes on their longest path are drawn top to bottom
 
 
 class GraphTooLargeError(ValueError):
@@ -44,113 +46,18 @@ class GraphTooLargeError(ValueError):
 _VALUE_MODES = ("auto", "summary", "full", True, False)
 
 
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
-def _clip(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _font(text: str, color: str, size: float = 10, face: str = FONT, bold: bool = False) -> str:
-    body = f"<B>{_esc(text)}</B>" if bold else _esc(text)
-    return f'<FONT FACE="{face}" POINT-SIZE="{size}" COLOR="{color}">{body}</FONT>'
-
-
-def _row(text: str, color: str, size: float = 10, face: str = FONT, bold: bool = False) -> str:
-    return f'<TR><TD ALIGN="LEFT">{_font(text, color, size, face, bold)}</TD></TR>'
-
-
-def _value_row(label: str, cells: list[str], color: str) -> str:
-    """`label` then the value cells: one spanning cell, or min / mean / max."""
-    head = f'<TD ALIGN="LEFT">{_font(label, color, 9, MONO)}</TD>'
-    if len(cells) == 1:
-        return (f'<TR>{head}<TD ALIGN="LEFT" COLSPAN="3">'
-                f"{_font(_clip(cells[0]), color, 9, MONO)}</TD></TR>")
-    body = "".join(f'<TD ALIGN="RIGHT" CELLPADDING="2">{_font(c, color, 9, MONO)}</TD>'
-                   for c in cells)
-    return f"<TR>{head}{body}</TR>"
-
-
-def grad_cells(grad: Any, mode: Any) -> list[str]:
-    """How a gradient is written in a tensor's box (as its data, values or not)."""
-    return value_cells(grad, "auto" if mode is False else mode)
-
-
-def _tensor_label(node: TensorNode, values: Any, grad: list[str] | None) -> str:
-    """Name, shape and dtype, then rows `data` and `grad` in a table of their own (a
-    header names the columns when one of them is summarized as min / mean / max)."""
-    _, _, text = STYLES["output" if node.is_output else node.kind]
-    t = node.tensor
-    title = node.name
-    if title is None and node.is_output:
-        title = "output"
-    rows = [] if title is None else [_row(title, text, 11, bold=True)]
-    rows.append(_row(format_shape(t.shape, t.dtype), MUTED, 9))
-    data = None if values is False else value_cells(t.data, values)
-    numbers = []
-    if (data and len(data) == 3) or (grad and len(grad) == 3):
-        names = "".join(f'<TD ALIGN="RIGHT" CELLPADDING="0">{_font(n, MUTED, 8)}</TD>'
-                        for n in ("min", "mean", "max"))
-        numbers.append(f"<TR><TD></TD>{names}</TR>")
-    if data is not None:
-        numbers.append(_value_row("data", data, text))
-    if grad is not None:
-        numbers.append(_value_row("grad", grad, GRAD_COLOR))
-    if numbers:
-        rows.append('<TR><TD ALIGN="LEFT"><TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" '
-                    f'CELLPADDING="1">{"".join(numbers)}</TABLE></TD></TR>')
-    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
-            + "".join(rows) + "</TABLE>>")
-
-
-def _tensor_tooltip(node: TensorNode) -> str:
-    t = node.tensor
-    kind = {"param": "leaf that requires grad", "constant": "constant (no grad)",
-            "intermediate": "intermediate result"}[node.kind]
-    parts = [node.name or node.id, format_shape(t.shape, t.dtype), kind,
-             "data: " + format_array(t.data)]
-    if t.grad is not None:
-        parts.append("grad: " + format_array(t.grad.data))
-    return "\\n".join(parts)  # dot's escape for a line break, keeps the source one line a node
-
-
-def _op_label(op: OpNode) -> str:
-    _, _, text = STYLES["op"]
-    rows = [_row(op.name, text, 11, bold=True)]
-    details = op_details(op.ctx)
-    if details:
-        rows.append(_row(_clip(details, 40), MUTED, 8))
-    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0">'
-            + "".join(rows).replace('ALIGN="LEFT"', 'ALIGN="CENTER"') + "</TABLE>>")
-
-
-def _legend_label(with_grad: bool, with_modules: bool) -> str:
-    """One row of colour swatches saying what each style means."""
-    cells = []
-    kinds = [("param", "leaf that requires grad"), ("constant", "constant"),
-             ("intermediate", "intermediate"), ("output", "output"), ("op", "op")]
-    if with_modules:
-        kinds.append(("module", "module (collapsed)"))
-    for kind, text in kinds:
-        fill, border, color = STYLES[kind]
-        cells.append(f'<TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1" WIDTH="14" HEIGHT="10">'
-                     f'</TD><TD ALIGN="LEFT">{_font(text, color, 9)}</TD>')
-    if with_grad:
-        meaning = _font("grad = d(output)/d(tensor)", GRAD_COLOR, 9)
-        cells.append(f'<TD></TD><TD ALIGN="LEFT">{meaning}</TD>')
-    return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="1"><TR>'
-            + "".join(cells) + "</TR></TABLE>>")
-
-
-def check_options(show_values: Any, rankdir: str, max_nodes: int) -> None:
+def check_options(show_values: Any, rankdir: str | None, max_nodes: int,
+                  preset: str | None = None) -> None:
     if show_values not in _VALUE_MODES:
         raise ValueError(
             f"draw_graph: show_values must be 'auto', 'summary', 'full', True or False, "
             f"got {show_values!r}"
         )
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"draw_graph: rankdir must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    if rankdir not in (None, "LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be 'LR', 'RL', 'TB', 'BT' or None (pick "
+                         f"by the graph's depth), got {rankdir!r}")
+    if preset not in PRESETS:
+        raise ValueError(f"draw_graph: preset must be None or 'slide', got {preset!r}")
     if not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph: max_nodes must be a positive int, got {max_nodes!r}")
 
@@ -182,39 +89,66 @@ def draw_graph(
     root: Tensor,
     params: Any = None,
     show_values: Any = "auto",
-    show_grads: bool = True,
-    rankdir: str = "LR",
+    show_grads: Any = "auto",
+    rankdir: str | None = None,
     max_nodes: int = DEFAULT_MAX_NODES,
-    collapse_modules: bool = False,
+    collapse_modules: bool | None = None,
     legend: bool = True,
+    preset: str | None = None,
 ) -> graphviz.Digraph:
     """The computation graph behind `root` as a graphviz Digraph.
 
     Ops are ovals labelled with the op name (and arguments such as axis); tensors are
     boxes with their name (from `params`: a model's named_parameters(), or a dict
-    {name: tensor} that may name any tensor of the graph), shape and dtype, values and,
-    after backward, `.grad`. Leaves that require grad are blue, constants grey, the
-    output amber. With a model, each module's nodes sit in a cluster;
-    `collapse_modules=True` draws each module as a single node instead.
+    {name: tensor} that may name any tensor of the graph), shape and dtype, values and
+    gradients. Leaves that require grad are blue, constants grey (titled by what made
+    them), the output amber. With a model, each module's nodes sit in a box, and so do
+    the ops of each `named_scope` (the loss functions open one: `cross_entropy()`) and
+    of loss modules called on the model's output; `collapse_modules=True` draws each
+    box as a single node.
 
-    show_values: 'auto' or True (tensors of up to 8 elements in full, others as
-    min / mean / max), 'summary', 'full' or False (shapes only); show_grads likewise
-    for `.grad` where backward has set it. `params` may also be a list such as
-    [model, {"x": x}]. Graphs of more than `max_nodes` nodes raise GraphTooLargeError.
+    show_values: 'auto' or True (tensors of up to 16 elements in full, a matrix row by
+    row, others as min / mean / max), 'summary', 'full' or False (shapes only).
+    show_grads: 'auto' (the default) shows dL/d(tensor) on every tensor that requires
+    grad, intermediates too, once a backward pass has run (some leaf has `.grad`),
+    none before; True shows them even before backward; False never. They are
+    computed when drawing (the engine keeps only leaves' `.grad`), without changing
+    the graph or any `.grad`.
+    rankdir: None picks left-to-right for shallow graphs and top-to-bottom for deep
+    ones (they fit a notebook's width). preset='slide': a 16:9 picture with larger
+    text and modules collapsed (unless collapse_modules=False).
+    `params` may also be a list such as [model, {"x": x}]. Graphs of more than
+    `max_nodes` nodes raise GraphTooLargeError.
 
-    The Digraph renders itself in Jupyter; save it with `save_graph(graph, "g.svg")`.
+    The Digraph renders itself in Jupyter (or says how to install Graphviz's `dot`);
+    save it with `save_graph(graph, "g.svg")`.
     """
-    check_options(show_values, rankdir, max_nodes)
+    check_options(show_values, rankdir, max_nodes, preset)
     trace = trace_graph(root, params)
-    check_size(trace, collapse_modules, max_nodes)
-    grads = None
-    if show_grads:
-        grads = {}
-        for node in trace.tensors.values():
-            g = node.tensor.grad
-            if g is not None:
-                grads[node.id] = grad_cells(g.data, show_values)
-    return build_digraph(trace, show_values, grads, rankdir, collapse_modules, legend)
+    collapse = preset == "slide" if collapse_modules is None else bool(collapse_modules)
+    check_size(trace, collapse, max_nodes)
+    mode = "auto" if show_values is False else show_values
+    grads = {key: cells(g, mode) for key, g in graph_gradients(trace, show_grads).items()}
+    return build_digraph(trace, show_values, grads, rankdir, collapse, legend, preset)
+
+
+def depth(trace: GraphTrace, collapsed: set[str] | None = None) -> int:
+    """The number of nodes on the drawing's longest path (a collapsed box is one)."""
+    collapsed = collapsed or set()
+
+    def key(node: Any) -> str:
+        return f"box {node.module}" if node.module in collapsed else node.id
+
+    level: dict[str, int] = {}
+    for op in trace.ops.values():  # in topological order
+        start = max((level.get(key(trace.tensors[i]), 1) for i in op.inputs), default=1)
+        for node in (op, trace.tensors[op.output]):
+            k = key(node)
+            # ops inside one collapsed box add no level: the box is one node
+            step = 0 if k in level and k.startswith("box ") and level[k] >= start else 1
+            level[k] = max(level.get(k, 0), start + step)
+            start = level[k]
+    return max(level.values(), default=1)
 
 
 def _module_id(path: str) -> str:
@@ -224,21 +158,28 @@ def _module_id(path: str) -> str:
 def build_digraph(
     trace: GraphTrace,
     show_values: Any = "auto",
-    grads: dict[str, list[str]] | None = None,
-    rankdir: str = "LR",
+    grads: dict[str, Cells] | None = None,
+    rankdir: str | None = None,
     collapse_modules: bool = False,
     legend: bool = True,
+    preset: str | None = None,
 ) -> graphviz.Digraph:
     """The Digraph of a trace; `grads` maps tensor ids to the grad cells to show."""
-    graphviz = import_graphviz()
-    dot = graphviz.Digraph("tinygrad_edu")
+    dot = drawing_class()("tinygrad_edu")
+    zoom = 1.4 if preset == "slide" else 1.0
+    collapsed = set(trace.modules) if collapse_modules else set()
+    if rankdir is None:
+        rankdir = "LR" if depth(trace, collapsed) <= DEEP else "TB"
     # ordering=in keeps each op's inputs in argument order (x above y in x @ y)
     dot.attr(rankdir=rankdir, bgcolor="white", nodesep="0.25", ranksep="0.35", pad="0.2",
              ordering="in", fontname=FONT)
-    dot.attr("node", fontname=FONT, fontsize="10", margin="0.08,0.04")
+    if preset == "slide":  # 13.33 x 7.5 in: a 16:9 slide; "!" scales small graphs up
+        dot.attr(size="13.33,7.5!", ratio="fill", pad="0", nodesep="0.35",
+                 ranksep="0.5")
+    dot.attr("node", fontname=FONT, fontsize=f"{10 * zoom:g}", margin="0.08,0.04")
     dot.attr("edge", color=EDGE_COLOR, arrowsize="0.6", penwidth="1.1")
     grads = grads or {}
-    collapsed = set(trace.modules) if collapse_modules else set()
+    consumers = trace.consumers()
 
     def place(module: str | None) -> Any:
         return clusters[module] if module in clusters else dot
@@ -247,37 +188,42 @@ def build_digraph(
     for path, title in trace.modules.items():
         if path in collapsed:
             continue
-        sub = graphviz.Digraph(f"cluster_{_module_id(path)}")
+        sub = dot.__class__(f"cluster_{_module_id(path)}")
         sub.attr(label=title, style="rounded,dashed", color=CLUSTER_COLOR, bgcolor="#f8fafc",
-                 fontcolor="#334155", fontsize="11", labeljust="l")
+                 fontcolor="#334155", fontsize=f"{11 * zoom:g}", labeljust="l")
         clusters[path] = sub
 
     def visible(node_id: str) -> str:
         node = trace.tensors.get(node_id) or trace.ops[node_id]
-        return _module_id(node.module) if node.module in collapsed else node_id
+        if node.module not in collapsed or node_id == trace.root:  # the output stays
+            return node_id
+        return _module_id(node.module)
 
-    for node in trace.tensors.values():
-        if node.module in collapsed:
+    for node in [*trace.inputs.values(), *trace.tensors.values()]:
+        if node.module in collapsed and node.id != trace.root:
             continue
         kind = "output" if node.is_output else node.kind
         fill, border, _ = STYLES[kind]
         style = "rounded,filled" + (",dashed" if kind == "constant" else "")
-        place(node.module).node(
-            node.id, label=_tensor_label(node, show_values, grads.get(node.id)), id=node.id,
+        heading = _title(trace, node.id, consumers)
+        grad = grads.get(node.id)
+        place(None if node.module in collapsed else node.module).node(
+            node.id, label=tensor_label(node, heading, show_values, grad, zoom), id=node.id,
             shape="box", style=style, fillcolor=fill, color=border,
-            penwidth="2" if node.is_output else "1.2", tooltip=_tensor_tooltip(node),
+            penwidth="2" if node.is_output else "1.2",
+            tooltip=tensor_tooltip(node, heading, grad),
         )
     for op in trace.ops.values():
         if op.module in collapsed:
             continue
         fill, border, _ = STYLES["op"]
-        place(op.module).node(op.id, label=_op_label(op), id=op.id, shape="ellipse",
+        place(op.module).node(op.id, label=op_label(op, zoom), id=op.id, shape="ellipse",
                               style="filled", fillcolor=fill, color=border, tooltip=op.rule)
     for sub in clusters.values():
         dot.subgraph(sub)
     for path in trace.modules:  # in trace order: a set's order would change between runs
         if path in collapsed:
-            _draw_module_node(dot, trace, path)
+            _draw_module_node(dot, trace, path, zoom)
 
     drawn: set[tuple[str, str]] = set()
     for op in trace.ops.values():
@@ -292,23 +238,43 @@ def build_digraph(
         tail, out = head, visible(op.output)
         if tail != out:
             dot.edge(tail, out, id=f"e_{op.id}_out")
-    if legend:
-        label = _legend_label(bool(grads), bool(collapsed))
-        dot.node("legend", label=label, shape="plain", id="legend")
+    for source, target in trace.feeds:  # made from the input without recording: dotted
+        head = visible(target)
+        if (source, head) not in drawn:
+            drawn.add((source, head))
+            dot.edge(source, head, id=f"e_{source}_{target}", style="dashed",
+                     tooltip="used without recording (needs no grad)")
+    if legend:  # the graph's label, not a node: a node would widen the first rank
+        dot.attr(label=legend_label(bool(grads), bool(collapsed), zoom), labelloc="t",
+                 labeljust="l")
     return dot
 
 
-def _draw_module_node(dot: Any, trace: GraphTrace, path: str) -> None:
+def _title(trace: GraphTrace, node_id: str, consumers: dict[str, list[str]]) -> str | None:
+    """A tensor's title: its name, what made a constant, or which module read an input."""
+    if node_id in trace.inputs:
+        node = trace.inputs[node_id]
+        if node.name is not None:
+            return node.name
+        readers = {trace.tensors[t].module for s, t in trace.feeds if s == node_id}
+        boxes = ", ".join(trace.modules.get(m, "") for m in readers if m is not None)
+        return f"input of {boxes}" if boxes else "input"
+    return constant_title(trace, trace.tensors[node_id], consumers)
+
+
+def _draw_module_node(dot: Any, trace: GraphTrace, path: str, zoom: float = 1.0) -> None:
     fill, border, text = STYLES["module"]
-    rows = [_row(trace.modules[path], text, 11, bold=True)]
+    rows = [row(trace.modules[path], text, 11, bold=True, zoom=zoom)]
     for node in trace.tensors.values():
         if node.module == path and node.kind == "param":
             short = (node.name or node.id).rpartition(".")[2]
             t = node.tensor
-            rows.append(_row(f"{short} {format_shape(t.shape, t.dtype)}", MUTED, 9))
+            rows.append(row(f"{short} {format_shape(t.shape, t.dtype)}", MUTED, 9, zoom=zoom))
     ops = [op.name for op in trace.ops.values() if op.module == path]
-    rows.append(_row(_clip(" → ".join(ops), 50), MUTED, 8))
+    if zoom == 1.0:  # a slide leaves the list of ops out: it would make the text small
+        rows.append(row(clip(" → ".join(ops), 50), MUTED, 8, zoom=zoom))
     label = ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
              + "".join(rows) + "</TABLE>>")
-    dot.node(_module_id(path), label=label, id=_module_id(path), shape="box3d",
+    shape = "component" if is_scope(path) else "box3d"
+    dot.node(_module_id(path), label=label, id=_module_id(path), shape=shape,
              style="filled", fillcolor=fill, color=border)

@@ -70,6 +70,16 @@ class CallRecorder:
         inputs = (ref() for ref in record[2])
         return ModuleCall(output, tuple(t for t in inputs if t is not None))
 
+    def calls(self) -> list[tuple[Any, ModuleCall]]:
+        """(module, its latest call) for every live module whose output is alive."""
+        found = []
+        for record in list(self._calls.values()):
+            module = record[0]()
+            call = None if module is None else self.last_call(module)
+            if call is not None:
+                found.append((module, call))
+        return found
+
     def __len__(self) -> int:
         """How many modules have a record (alive or not)."""
         return len(self._calls)

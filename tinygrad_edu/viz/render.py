@@ -8,6 +8,8 @@ tinygrad_edu stays light.
 
 from __future__ import annotations
 
+import functools
+import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +48,29 @@ def missing_dot_message(action: str, dot_path: Path | None) -> str:
         "`brew install graphviz`, conda `conda install -c conda-forge graphviz`, Windows "
         "`winget install graphviz`; then check that `dot -V` works."
     )
+
+
+@functools.cache
+def drawing_class() -> Any:
+    """graphviz.Digraph with a notebook display that, when `dot` is missing, shows how
+    to install Graphviz instead of graphviz's traceback (made on first use, so that
+    graphviz is imported only when drawing)."""
+    gv = import_graphviz()
+
+    def _repr_mimebundle_(self: Any, include: Any = None, exclude: Any = None,
+                          **kwargs: Any) -> dict[str, Any]:
+        try:
+            return gv.Digraph._repr_mimebundle_(self, include, exclude, **kwargs)
+        except gv.ExecutableNotFound:
+            message = missing_dot_message("draw_graph (displaying in a notebook)", None)
+            return {"text/plain": message,
+                    "text/html": f'<pre style="white-space: pre-wrap">{html.escape(message)}</pre>'}
+
+    # made with type(): the base class exists only once graphviz is imported
+    return type("Drawing", (gv.Digraph,), {
+        "_repr_mimebundle_": _repr_mimebundle_,
+        "__doc__": "A Digraph that displays itself in Jupyter, or says how to install `dot`.",
+    })
 
 
 def render(graph: graphviz.Digraph, fmt: str, action: str = "render",

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..engine import toposort
-from .recorder import last_call
+from .groups import assign_scopes, box_constants
+from .recorder import RECORDER, last_call
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -62,7 +63,11 @@ class GraphTrace:
     root: str
     tensors: dict[str, TensorNode] = field(default_factory=dict)
     ops: dict[str, OpNode] = field(default_factory=dict)
-    modules: dict[str, str] = field(default_factory=dict)  # module path -> label
+    modules: dict[str, str] = field(default_factory=dict)  # box key -> title
+    # tensors a module read that are not in the graph (their use was not recorded, as
+    # a conv's image, which needs no grad): node id ("in0", ...) -> node
+    inputs: dict[str, TensorNode] = field(default_factory=dict)
+    feeds: list[tuple[str, str]] = field(default_factory=list)  # (input id, tensor id)
     _ids: dict[int, str] = field(default_factory=dict, repr=False)
 
     def id_of(self, tensor: Any) -> str:
@@ -150,8 +155,11 @@ def trace_graph(root: Tensor, params: Any = None) -> GraphTrace:
     trace.root = trace.id_of(root)
     trace.tensors[trace.root].is_output = True
     models = [m for m in _sources(params) if hasattr(m, "named_parameters")]
+    call_inputs: set[str] = set()
     if models or any("." in name for name in names.values()):
-        _assign_modules(trace, models)
+        call_inputs = _assign_modules(trace, models, names)
+    assign_scopes(trace)
+    box_constants(trace, call_inputs)
     return trace
 
 
@@ -171,23 +179,30 @@ def _gather_path(trace: GraphTrace, tensor_id: str, taken: dict[str, str],
     return []
 
 
-def _assign_modules(trace: GraphTrace, models: list) -> None:
-    """Group nodes by the module that owns them.
+def _assign_modules(trace: GraphTrace, models: list, names: dict[int, str]) -> set[str]:
+    """Group nodes by the module that owns them; returns the ids of the modules'
+    input tensors.
 
     The recorder remembers each module's latest call (recorder.last_call): then each module
     owns exactly the ops between its inputs and its output, innermost module first.
-    Graphs drawn from a dict of named parameters (no modules) fall back on
-    `_modules_from_parameters`.
+    Modules outside the given models whose output is in the graph (a loss module called
+    after the model) get a box named after their class. Graphs drawn from a dict of
+    named parameters (no modules) fall back on `_modules_from_parameters`.
     """
     owner: dict[str, str] = {}
     for node in trace.tensors.values():
         if node.kind == "param" and node.name is not None:
             owner[node.id] = node.name.rpartition(".")[0]
-    op_module, call_inputs = _modules_from_calls(trace, models)
+    kinds: dict[str, Any] = {}
+    for model in models:
+        if hasattr(model, "named_modules"):
+            kinds.update(model.named_modules())
+    extra = _outside_modules(trace, models, kinds)
+    op_module, call_inputs, unseen = _modules_from_calls(trace, models, extra)
     inner: dict[str, str] = {}
     if op_module is None:
         if not owner:
-            return
+            return set()
         op_module = _modules_from_parameters(trace, owner)
     else:
         inner = _inner_constants(trace, op_module, call_inputs)
@@ -196,33 +211,76 @@ def _assign_modules(trace: GraphTrace, models: list) -> None:
         trace.tensors[op.output].module = op.module
     for tensor_id, module in [*owner.items(), *inner.items()]:
         trace.tensors[tensor_id].module = module
-    kinds = {}
-    for model in models:
-        if hasattr(model, "named_modules"):
-            kinds.update(model.named_modules())
     for module in dict.fromkeys([*owner.values(), *op_module.values()]):
         kind = type(kinds[module]).__name__ if module in kinds else None
         title = module or (kind or "model")
-        trace.modules[module] = f"{title} · {kind}" if kind and module else title
+        outside = module in extra
+        trace.modules[module] = f"{title} · {kind}" if kind and module and not outside else title
+    _add_unseen_inputs(trace, unseen, inner, names)
+    return call_inputs
 
 
-def _modules_from_calls(trace: GraphTrace,
-                        models: list) -> tuple[dict[str, str] | None, set[str]]:
-    """(op id -> module path, ids of the modules' input tensors) from the modules'
-    recorded calls; (None, set()) when no module of `models` has a call in this graph.
-    The model itself (path "") owns nothing: its ops are the whole graph."""
-    calls = []
-    for model in models:
-        if not hasattr(model, "named_modules"):
+def _outside_modules(trace: GraphTrace, models: list, kinds: dict[str, Any]) -> dict[str, Any]:
+    """Modules that are not part of `models` but whose latest output is in the graph
+    (a loss module), outermost only: box key (the class name) -> module. Their paths
+    and kinds are added to `kinds`."""
+    if not models:
+        return {}
+    known = {id(m) for m in kinds.values()}
+    found = [m for m, call in RECORDER.calls()
+             if id(m) not in known and id(call.output) in trace._ids]
+    inside = {id(child) for m in found if hasattr(m, "modules")
+              for child in list(m.modules())[1:]}
+    extra: dict[str, Any] = {}
+    for module in found:
+        if id(module) in inside:
             continue
-        for path, module in model.named_modules():
-            call = last_call(module) if path else None
-            if call is None or id(call[0]) not in trace._ids:
-                continue
-            inputs = {trace._ids[id(t)] for t in call[1] if id(t) in trace._ids}
-            calls.append((path.count("."), path, trace.id_of(call[0]), inputs))
+        key, count = type(module).__name__, 1
+        while key in kinds or key in extra:
+            count += 1
+            key = f"{type(module).__name__} #{count}"
+        extra[key] = module
+    kinds.update(extra)
+    return extra
+
+
+def _add_unseen_inputs(trace: GraphTrace, unseen: dict[int, tuple[Any, str]],
+                       inner: dict[str, str], names: dict[int, str]) -> None:
+    """A module input that is not in the graph (its use needed no grad, so it was not
+    recorded: a conv's image) is drawn anyway, feeding the constants the module made
+    from it, so drawings keep the model's input."""
+    for key, (tensor, module) in unseen.items():
+        made = [t for t, owner in inner.items()
+                if owner == module and trace.tensors[t].name is None]
+        if not made:
+            continue
+        node_id = f"in{len(trace.inputs)}"
+        trace.inputs[node_id] = TensorNode(node_id, tensor, names.get(key), "constant")
+        trace.feeds.extend((node_id, t) for t in made)
+
+
+def _modules_from_calls(
+    trace: GraphTrace, models: list, extra: dict[str, Any],
+) -> tuple[dict[str, str] | None, set[str], dict[int, tuple[Any, str]]]:
+    """(op id -> module path, ids of the modules' input tensors, inputs that are not in
+    the graph: id -> (tensor, module path)) from the modules' recorded calls; None for
+    the first when no module has a call in this graph. The model itself (path "") owns
+    nothing: its ops are the whole graph."""
+    paths = [(path, module) for model in models if hasattr(model, "named_modules")
+             for path, module in model.named_modules()]
+    calls = []
+    unseen: dict[int, tuple[Any, str]] = {}
+    for path, module in [*paths, *extra.items()]:
+        call = last_call(module) if path else None
+        if call is None or id(call[0]) not in trace._ids:
+            continue
+        inputs = {trace._ids[id(t)] for t in call[1] if id(t) in trace._ids}
+        first = call[1][0] if call[1] else None  # the module's input proper (an image)
+        if first is not None and id(first) not in trace._ids and first.grad_fn is None:
+            unseen.setdefault(id(first), (first, path))
+        calls.append((path.count("."), path, trace.id_of(call[0]), inputs))
     if not calls:
-        return None, set()
+        return None, set(), {}
     op_module: dict[str, str] = {}
     for _, path, output, inputs in sorted(calls, key=lambda call: -call[0]):  # innermost first
         stack, seen = [output], set()
@@ -235,7 +293,7 @@ def _modules_from_calls(trace: GraphTrace,
             if op is not None:
                 op_module.setdefault(op.id, path)
                 stack.extend(op.inputs)
-    return op_module, set().union(*(inputs for *_, inputs in calls))
+    return op_module, set().union(*(inputs for *_, inputs in calls)), unseen
 
 
 def _inner_constants(trace: GraphTrace, op_module: dict[str, str],
