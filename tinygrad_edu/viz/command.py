@@ -23,7 +23,7 @@ def neuron() -> tuple[Any, dict[str, Any]]:
     """The neuron of Karpathy's micrograd lecture, o = tanh(x1*w1 + x2*w2 + b) with
     x1=2, x2=0, w1=-3, w2=1, b=6.8813735870195432 (every leaf requires grad, as in
     the lecture), after backward. Returns the output and a name for every tensor."""
-    from .. import tensor
+    from ..creation import tensor
 
     x1, x2 = tensor(2.0, requires_grad=True), tensor(0.0, requires_grad=True)
     w1, w2 = tensor(-3.0, requires_grad=True), tensor(1.0, requires_grad=True)
