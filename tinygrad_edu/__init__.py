@@ -26,7 +26,7 @@ from .engine import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .rng import Generator, initial_seed, manual_seed
+from .rng import Generator, get_rng_state, initial_seed, manual_seed, set_rng_state
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, from_numpy, maximum, minimum, stack, where
 from .version import __version__
@@ -48,6 +48,7 @@ __all__ = [
     "Function", "autograd", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
     "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
     "GradcheckError", "Generator", "manual_seed", "initial_seed", "save", "load", "CheckpointError",
+    "get_rng_state", "set_rng_state",
     "float32", "float64", "int32", "int64", "bool",
     "nn", "optim", "data", "utils", "vision", "viz", "__version__",
 ]
