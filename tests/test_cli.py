@@ -84,7 +84,8 @@ def test_train_prints_accuracy_and_writes_a_loadable_checkpoint(tiny_mnist, tmp_
     h = np.maximum(x.reshape(len(x), -1) @ state["1.weight"].T + state["1.bias"], 0)
     logits = h @ state["3.weight"].T + state["3.bias"]
     assert int((logits.argmax(axis=1) == y).sum()) == correct
-    assert {p.name for p in out.iterdir()} == {"model.npz", "history.json", "config.json"}
+    assert {p.name for p in out.iterdir()} == {"model.npz", "best.npz", "last.npz",
+                                               "history.json", "config.json"}
 
 
 def test_train_draws_plots_with_matplotlib(tiny_mnist, tmp_path, capsys):

@@ -41,9 +41,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                   "torch_functions")),
     ("4 library", ("gradcheck", "testing", "nn", "nn.*", "optim", "optim.*",
                    "utils", "utils.*", "data", "data.*")),
-    ("5 applications", ("vision", "vision.*", "train", "viz", "viz.*", "plots", "models",
-                        "demo", "diagnostics", "diagnostics_callback")),
-    ("6 commands", ("cli", "cli.*", "check_ops", "__main__")),
+    ("5 applications", ("vision", "vision.*", "train", "runs", "viz", "viz.*", "plots",
+                        "models", "demo", "diagnostics", "diagnostics_callback")),
+    ("6 commands", ("cli", "cli.*", "train_command", "check_ops", "__main__")),
 ]
 FACADE = ""  # the package's own __init__.py, as a dotted name inside the package
 

@@ -33,7 +33,7 @@ from .engine import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .rng import Generator, initial_seed, manual_seed
+from .rng import Generator, get_rng_state, initial_seed, manual_seed, set_rng_state
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, from_numpy, maximum, minimum, stack, where
 from .torch_functions import (
@@ -121,5 +121,6 @@ __all__ = [
     "permute", "squeeze", "unsqueeze", "topk", "sort", "argsort", "gather", "scatter_add",
     "cumsum", "norm", "tril", "triu", "masked_fill", "chunk", "split", "allclose", "equal",
     "einsum",
+    "get_rng_state", "set_rng_state",
     "nn", "optim", "data", "utils", "vision", "viz", "__version__",
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import numpy as np
 
 # PyTorch's CPU generator starts from a fixed seed, so an unseeded run is still
@@ -24,6 +27,33 @@ def manual_seed(seed: int) -> np.random.Generator:
 def initial_seed() -> int:
     """The seed the generator was last set with."""
     return _seed
+
+
+def get_rng_state() -> dict[str, Any]:
+    """A copy of the framework generator's state (plain ints and strings, so
+    `tinygrad_edu.save` can store it); `set_rng_state` puts it back."""
+    return {"seed": _seed, "numpy": copy.deepcopy(_generator.bit_generator.state)}
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore a state from `get_rng_state`: later draws repeat those that followed it."""
+    global _seed
+    inner = state.get("numpy") if isinstance(state, dict) else None
+    kind = type(_generator.bit_generator).__name__
+    if not isinstance(inner, dict) or inner.get("bit_generator") != kind:
+        raise ValueError(f"set_rng_state: expected a dict from get_rng_state() holding a "
+                         f"{kind} state, got {_describe(state)}")
+    try:
+        _generator.bit_generator.state = copy.deepcopy(inner)
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"set_rng_state: malformed {kind} state ({error})") from None
+    _seed = int(state.get("seed", _seed))
+
+
+def _describe(state: Any) -> str:
+    if isinstance(state, dict):
+        return f"a dict with keys {sorted(map(str, state))}"
+    return type(state).__name__
 
 
 def generator() -> np.random.Generator:
