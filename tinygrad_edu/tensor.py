@@ -8,6 +8,7 @@ those bindings, which need no backward code of their own.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -23,6 +24,15 @@ from . import (
     tensor_sort,
 )
 from .hooks import RemovableHandle, add_hook
+from .ops.dtypes import (
+    NUMBER_KINDS,
+    check_dtype,
+    is_number,
+    number_array,
+    promote_types,
+    result_type,
+    with_number,
+)
 from .ops.elementwise import (
     Abs,
     Add,
@@ -68,17 +78,17 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     """A fresh array for Tensor(data): Python floats become float32, arrays keep their dtype."""
     if isinstance(data, Tensor):
         data = data.data
-    if dtype is not None:
-        return np.array(data, dtype=np.dtype(dtype))
-    from_numpy = isinstance(data, (np.ndarray, np.generic))
     array = np.array(data)
-    if array.dtype == np.float64 and not from_numpy:
-        array = array.astype(np.float32)  # Python numbers: float32 by default, as PyTorch
-    if array.dtype.kind not in "fiub":
+    if array.dtype.kind not in NUMBER_KINDS:  # checked before any dtype= conversion:
+        # NumPy would parse strings ("1.5") or drop imaginary parts on the way
         raise TypeError(
             f"Tensor: cannot make a tensor from {type(data).__name__} data of dtype "
             f"{array.dtype}; expected numbers (bool, int or float)"
         )
+    if dtype is not None:
+        return array.astype(check_dtype("Tensor", dtype), copy=False)
+    if array.dtype == np.float64 and not isinstance(data, (np.ndarray, np.generic)):
+        array = array.astype(np.float32)  # Python numbers: float32 by default, as PyTorch
     return array
 
 
@@ -388,22 +398,46 @@ class Tensor:
 
     # -- conversions -------------------------------------------------------
     def _operand(self, other: Any) -> Tensor:
-        """Turn a Python number or array into a Tensor; numbers take our dtype so
-        that `x * 2.0` stays float32."""
+        """`other` as a Tensor for a binary op with this one. A plain number takes the
+        dtype of the pair's result (ops/dtypes.py), so `x * 2.0` stays float32 and
+        `int8_tensor + 100` stays int8."""
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, (bool, int, float)):
-            if self.data.dtype.kind == "f":
-                return Tensor.wrap(np.array(other, dtype=self.data.dtype))
-            if isinstance(other, float):
-                return Tensor.wrap(np.array(other, dtype=np.float32))
+        if type(other) in (float, int, bool):  # hot: x * 2.0 in most backward rules
+            return Tensor.wrap(number_array(other, with_number(self.data.dtype, other)))
+        if is_number(other):
+            return Tensor.wrap(number_array(other, result_type(self, other)))
         # arrays are copied, as PyTorch does: changing the array later must not
         # change a gradient computed from it
-        return Tensor.wrap(np.array(other))
+        array = np.array(other)
+        if array.dtype.kind not in NUMBER_KINDS:
+            raise TypeError(
+                f"cannot combine a tensor of dtype {self.dtype} with {type(other).__name__} "
+                f"data of dtype {array.dtype}; expected numbers (bool, int or float)"
+            )
+        return Tensor.wrap(array)
+
+    def _promoted(self, other: Any, true_divide: bool = False) -> tuple[Tensor, Tensor]:
+        """(self, other) as tensors of the dtype of their result, by PyTorch's promotion
+        rules (ops/dtypes.py); `/` of ints gives float32."""
+        dtype = self.data.dtype
+        if isinstance(other, Tensor):
+            if other.data.dtype is dtype and (not true_divide or dtype.kind == "f"):
+                return self, other  # the hot path: one dtype already
+        elif type(other) in (float, int, bool) and dtype.kind == "f":
+            return self, Tensor.wrap(np.array(other, dtype=dtype))  # with_number's answer
+        else:
+            other = self._operand(other)
+        dtype = result_type(self, other)
+        if true_divide and dtype.kind != "f":
+            dtype = promote_types(dtype, np.float32)
+        if np.result_type(self.data, other.data) == dtype:
+            return self, other  # NumPy reaches the same dtype itself (float32 * a bool mask)
+        return self.cast(dtype), other.cast(dtype)
 
     def cast(self, dtype: Any) -> Tensor:
         """This tensor in another dtype; differentiable between float dtypes."""
-        dtype = np.dtype(dtype)
+        dtype = check_dtype("cast", dtype)
         if dtype == self.dtype:
             return self
         if dtype.kind != "f" or self.dtype.kind != "f":  # ints and bools carry no gradient
@@ -421,19 +455,19 @@ class Tensor:
 
     # -- elementwise bindings ---------------------------------------------------
     def add(self, other: Any) -> Tensor:
-        return Add.apply(self, self._operand(other))
+        return Add.apply(*self._promoted(other))
 
     def sub(self, other: Any) -> Tensor:
-        return Sub.apply(self, self._operand(other))
+        return Sub.apply(*self._promoted(other))
 
     def mul(self, other: Any) -> Tensor:
-        return Mul.apply(self, self._operand(other))
+        return Mul.apply(*self._promoted(other))
 
     def div(self, other: Any) -> Tensor:
-        return Div.apply(self, self._operand(other))
+        return Div.apply(*self._promoted(other, true_divide=True))
 
     def pow(self, exponent: Any) -> Tensor:
-        return Pow.apply(self, self._operand(exponent))
+        return Pow.apply(*self._promoted(exponent))
 
     def neg(self) -> Tensor:
         return Neg.apply(self)
@@ -463,10 +497,10 @@ class Tensor:
         return Erf.apply(self)
 
     def maximum(self, other: Any) -> Tensor:
-        return Maximum.apply(self, self._operand(other))
+        return Maximum.apply(*self._promoted(other))
 
     def minimum(self, other: Any) -> Tensor:
-        return Minimum.apply(self, self._operand(other))
+        return Minimum.apply(*self._promoted(other))
 
     def where(self, condition: Any, other: Any) -> Tensor:
         """Elements of self where `condition` is true, else of `other` (as torch.Tensor.where)."""
@@ -474,7 +508,7 @@ class Tensor:
             condition = Tensor.wrap(np.asarray(condition))
         if condition.dtype != np.bool_:
             condition = Tensor.wrap(condition.data.astype(bool))
-        return Where.apply(condition, self, self._operand(other))
+        return Where.apply(condition, *self._promoted(other))
 
     def clip(self, min: Real | None = None, max: Real | None = None) -> Tensor:  # noqa: A002
         if min is None and max is None:
@@ -485,16 +519,16 @@ class Tensor:
 
     # written out, not aliased, so that type checkers pair them with += and friends
     def __add__(self, other: Any) -> Tensor:
-        return Add.apply(self, self._operand(other))
+        return Add.apply(*self._promoted(other))
 
     def __sub__(self, other: Any) -> Tensor:
-        return Sub.apply(self, self._operand(other))
+        return Sub.apply(*self._promoted(other))
 
     def __mul__(self, other: Any) -> Tensor:
-        return Mul.apply(self, self._operand(other))
+        return Mul.apply(*self._promoted(other))
 
     def __truediv__(self, other: Any) -> Tensor:
-        return Div.apply(self, self._operand(other))
+        return Div.apply(*self._promoted(other, true_divide=True))
 
     __pow__ = pow
     __neg__ = neg
@@ -513,19 +547,24 @@ class Tensor:
         return self.div_(other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return Add.apply(self._operand(other), self)
+        x, y = self._promoted(other)
+        return Add.apply(y, x)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return Sub.apply(self._operand(other), self)
+        x, y = self._promoted(other)
+        return Sub.apply(y, x)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return Mul.apply(self._operand(other), self)
+        x, y = self._promoted(other)
+        return Mul.apply(y, x)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return Div.apply(self._operand(other), self)
+        x, y = self._promoted(other, true_divide=True)
+        return Div.apply(y, x)
 
     def __rpow__(self, other: Any) -> Tensor:
-        return Pow.apply(self._operand(other), self)
+        x, y = self._promoted(other)
+        return Pow.apply(y, x)
 
     # -- comparisons (no gradient: the result is a bool tensor) ------------------
     def _compare(self, other: Any, fn: np.ufunc) -> Tensor:
@@ -734,26 +773,42 @@ class Tensor:
 
     def var(self, axis: Axis = None, keepdims: bool = False, correction: int = 1, *,
             dim: Axis = None, keepdim: bool | None = None) -> Tensor:
-        """Variance with Bessel's correction by default (correction=1), as torch.var."""
+        """Variance with Bessel's correction by default (correction=1), as torch.var.
+
+        With `correction` >= the number of values the divisor is 0, so the result is
+        inf (nan where all values are equal, or none are given), as PyTorch."""
         axis = _axis(axis, dim)
         keep = keepdims if keepdim is None else keepdim
-        centered = self - self.mean(axis, keepdims=True)
-        count = self._reduced_count(axis) - correction
-        return (centered * centered).sum(axis, keep) / count
+        count = max(self._reduced_count(axis) - correction, 0)
+        if count > 0:
+            centered = self - self.mean(axis, keepdims=True)
+            return (centered * centered).sum(axis, keep) / count
+        warnings.warn("var(): degrees of freedom is <= 0 (correction >= the number of "
+                      "values), so the result is inf or nan", stacklevel=2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            centered = self - self.mean(axis, keepdims=True)
+            return (centered * centered).sum(axis, keep) / count
 
     def std(self, axis: Axis = None, keepdims: bool = False, correction: int = 1, *,
             dim: Axis = None, keepdim: bool | None = None) -> Tensor:
         variance = self.var(axis, keepdims, correction, dim=dim, keepdim=keepdim)
         # sqrt has an infinite slope at 0: where all values are equal, use the
-        # subgradient 0 (as PyTorch) instead of letting inf * 0 become nan
-        spread = variance > 0
+        # subgradient 0 (as PyTorch) instead of letting inf * 0 become nan; a nan
+        # variance (nan input, too few values) stays nan
+        spread = variance != 0
         return variance.where(spread, 1.0).sqrt().where(spread, 0.0)
 
-    def _stable_shift(self, axis: int) -> Tensor:
+    def _stable_shift(self, axis: Any, finite: bool) -> Tensor:
         """The max along `axis` as a constant; subtracting it keeps exp() from
-        overflowing and leaves softmax/logsumexp unchanged."""
+        overflowing and leaves softmax/logsumexp unchanged. With `finite`, an
+        infinite max becomes 0 (logsumexp of a row holding +inf is then inf);
+        otherwise only an all -inf row's max does, and a +inf makes its row nan
+        (inf - inf), as in PyTorch's softmax."""
+        if self.data.size == 0:
+            return Tensor.wrap(np.zeros((), dtype=self.dtype))
         peak = self.data.max(axis=axis, keepdims=True)
-        return Tensor.wrap(np.where(np.isfinite(peak), peak, 0))
+        keep = np.isfinite(peak) if finite else peak != -np.inf
+        return Tensor.wrap(peak if keep.all() else np.where(keep, peak, 0).astype(peak.dtype))
 
     def logsumexp(self, axis: int = -1, keepdims: bool = False, *, dim: int | None = None,
                   keepdim: bool | None = None) -> Tensor:
@@ -762,7 +817,7 @@ class Tensor:
             return self.reshape(1).logsumexp(0).reshape(())
         axis = _axis(axis, dim)
         keep = keepdims if keepdim is None else keepdim
-        shift = self._stable_shift(axis)
+        shift = self._stable_shift(axis, finite=True)
         out = (self - shift).exp().sum(axis, keepdims=True).log() + shift
         return out if keep else out.squeeze(axis)
 
@@ -770,14 +825,17 @@ class Tensor:
         if self._scalar_after_dim_check("softmax", _axis(axis, dim)):
             return self.reshape(1).softmax(0).reshape(())
         axis = _axis(axis, dim)
-        e = (self - self._stable_shift(axis)).exp()
+        e = (self - self._stable_shift(axis, finite=False)).exp()
         return e / e.sum(axis, keepdims=True)
 
     def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        """(x - max) - log(sum(exp(x - max))): the shifted logits are exact, so a loss
+        at logits of 1e5 in float32 is exact too."""
         if self._scalar_after_dim_check("log_softmax", _axis(axis, dim)):
             return self.reshape(1).log_softmax(0).reshape(())
         axis = _axis(axis, dim)
-        return self - self.logsumexp(axis, keepdims=True)
+        shifted = self - self._stable_shift(axis, finite=False)
+        return shifted - shifted.exp().sum(axis, keepdims=True).log()
 
     def leaky_relu(self, negative_slope: Real = 0.01) -> Tensor:
         return self.where(self > 0, self * negative_slope)

@@ -1,17 +1,20 @@
-"""Loss functions (re-exported by nn.functional), composites of Tensor ops.
+"""Loss functions (re-exported by nn.functional).
 
-Targets are constants outside the graph: class indices become a one-hot (or
-label-smoothed) weight array, so a classification loss is one multiply and one
-sum over log-probabilities.
+Targets are constants outside the graph. cross_entropy turns class indices into
+a one-hot (or label-smoothed) weight array and hands it with the logits to one
+fused op (ops/nn_ops.py CrossEntropy); nll_loss picks the targets' entries by
+indexing; the others are composites of Tensor ops.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from ..engine import named_scope
+from ..ops.nn_ops import CrossEntropy
 from ..tensor import Tensor, from_numpy
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -73,6 +76,16 @@ def _target_weights(name: str, shape: tuple[int, ...], dtype: np.dtype, target: 
         if label_smoothing:
             q = q * (1.0 - label_smoothing) + label_smoothing / classes
         return np.array(q, dtype=dtype)  # a fresh array: the caller scales it in place
+    flat = _class_indices(name, shape, t)
+    q = np.full((flat.size, classes), label_smoothing / classes, dtype=dtype)
+    q[np.arange(flat.size), flat] += 1.0 - label_smoothing
+    return q
+
+
+def _class_indices(name: str, shape: tuple[int, ...], t: np.ndarray) -> np.ndarray:
+    """Integer targets for an input of `shape` (N, C, *), checked, as one flat array."""
+    classes = shape[1] if len(shape) >= 2 else shape[0]
+    expected = _expected_target_shape(shape)
     if t.dtype.kind not in "iu":
         raise TypeError(
             f"{name}: target must hold integer class indices (int64) of shape {expected}, "
@@ -88,32 +101,21 @@ def _target_weights(name: str, shape: tuple[int, ...], dtype: np.dtype, target: 
             f"{name}: target class indices must lie in [0, {classes}) for input of shape "
             f"{shape} with {classes} classes, got values from {int(t.min())} to {int(t.max())}"
         )
-    flat = t.reshape(-1)
-    q = np.full((flat.size, classes), label_smoothing / classes, dtype=dtype)
-    q[np.arange(flat.size), flat] += 1.0 - label_smoothing
-    return q
+    return t.reshape(-1)
 
 
 def _expected_target_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
     return () if len(shape) == 1 else (shape[0],) + shape[2:]
 
 
-def _class_loss(name: str, logp: Tensor, target: Any, reduction: str,
-                label_smoothing: float, shape: tuple[int, ...]) -> Tensor:
-    """The loss from log-probabilities with the class axis last (rows, C), for an
-    input of `shape`: one multiply by the constant -q and one sum."""
-    _check_reduction(name, reduction)
+def _check_smoothing(name: str, label_smoothing: float) -> None:
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    neg_q = _target_weights(name, shape, logp.dtype, target, label_smoothing)
-    np.negative(neg_q, out=neg_q)
-    if reduction == "mean":
-        # folding 1/N into the constant saves two ops on the hot path
-        neg_q *= neg_q.dtype.type(1.0 / max(logp.shape[0], 1))
-        return (logp * _constant(neg_q)).sum()
-    if reduction == "sum":
-        return (logp * _constant(neg_q)).sum()
-    return (logp * _constant(neg_q)).sum(1).reshape(_expected_target_shape(shape))
+
+
+def _empty_mean(loss: Tensor, rows: int, reduction: str) -> Tensor:
+    """The mean over no predictions is nan (0 / 0), as PyTorch; the sum is 0."""
+    return loss + math.nan if reduction == "mean" and rows == 0 else loss
 
 
 @named_scope("cross_entropy")
@@ -123,22 +125,45 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",  # noqa: 
 
     input: (N, C), (C,) or (N, C, d1, ...) logits; target: int64 class indices of
     shape (N,) (or (N, d1, ...)), or float class probabilities shaped like input.
-    Built on log_softmax, so logits of size 1e4 give finite, exact losses."""
-    logp = _classes_last("cross_entropy", input).log_softmax(1)
-    return _class_loss("cross_entropy", logp, target, reduction, label_smoothing,
-                       tuple(input.shape))
+    One fused op (log_softmax and the pick together): losses at logits of 1e5 are
+    exact in float32, and a class masked with logit -inf adds nothing."""
+    name = "cross_entropy"
+    _check_reduction(name, reduction)
+    _check_smoothing(name, label_smoothing)
+    shape = tuple(input.shape)
+    logits = _classes_last(name, input)
+    q = _target_weights(name, shape, logits.dtype, target, label_smoothing)
+    rows = logits.shape[0]
+    if reduction == "none":
+        loss = CrossEntropy.apply(logits, _constant(q), reduce=False)
+        return loss.reshape(_expected_target_shape(shape))
+    if reduction == "mean" and rows:
+        q *= q.dtype.type(1.0 / rows)  # the mean's 1/N folded into the constant weights
+    return _empty_mean(CrossEntropy.apply(logits, _constant(q), reduce=True), rows, reduction)
 
 
 @named_scope("nll_loss")
 def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """-input[target]: the negative log-likelihood of log-probabilities `input` (N, C)."""
+    """-input[target]: the negative log-likelihood of log-probabilities `input` (N, C).
+
+    Only the targets' entries are read (indexing), so a log-probability of -inf
+    in another class (a masked class) leaves the loss and its gradient finite."""
+    name = "nll_loss"
+    _check_reduction(name, reduction)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind == "f":
         raise TypeError(
             f"nll_loss: target must hold integer class indices (int64), got dtype {t.dtype}"
         )
-    logp = _classes_last("nll_loss", input)
-    return _class_loss("nll_loss", logp, target, reduction, 0.0, tuple(input.shape))
+    shape = tuple(input.shape)
+    logp = _classes_last(name, input)
+    flat = _class_indices(name, shape, t)
+    picked = logp[np.arange(flat.size), flat]
+    if reduction == "none":
+        return (-picked).reshape(_expected_target_shape(shape))
+    if reduction == "sum":
+        return -picked.sum()
+    return _empty_mean(picked.sum() * (-1.0 / max(flat.size, 1)), flat.size, reduction)
 
 
 def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa: A002

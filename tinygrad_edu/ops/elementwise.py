@@ -119,7 +119,8 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """d(x ** y)/dx = y * x ** (y - 1), d(x ** y)/dy = x ** y * log(x)."""
+    """d(x ** y)/dx = y * x ** (y - 1), d(x ** y)/dy = x ** y * log(x); where these are
+    0 * inf, PyTorch's values: dx 0 at x == y == 0, dy 0 at x == 0 with y >= 0."""
     local_formula = (("{y} · {x}^({y} − 1)", "{y} · {x}^({y} − 1)"),
                      ("{x}^{y} · log({x})", "{out} · log({x})"))
 
@@ -130,8 +131,18 @@ class Pow(Function):
 
     def backward(ctx, grad: Any) -> tuple:
         x, y, out = ctx.saved_tensors
-        gx = _grad_for(ctx, 0, grad * y * x ** (y - 1)) if ctx.needs_input_grad[0] else None
-        gy = _grad_for(ctx, 1, grad * out * x.log()) if ctx.needs_input_grad[1] else None
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            # x ** 0 is constant 1: a base of 1 there makes y * x ** (y - 1) exactly 0
+            # (and its own derivatives finite) instead of 0 * inf at x == 0
+            flat = (y.data == 0) & (x.data == 0)
+            base = x.where(~flat, 1.0) if flat.any() else x
+            gx = _grad_for(ctx, 0, grad * y * base ** (y - 1))
+        if ctx.needs_input_grad[1]:
+            # 0 ** y is 0 (or 1) for all y >= 0 nearby: log(1) = 0 in place of log(0)
+            flat = (x.data == 0) & (y.data >= 0)
+            base = x.where(~flat, 1.0) if flat.any() else x
+            gy = _grad_for(ctx, 1, grad * out * base.log())
         return gx, gy
 
     @staticmethod
@@ -208,11 +219,14 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """d|x|/dx = sign(x) (0 at x = 0, as PyTorch)."""
+    """d|x|/dx = sign(x) (0 at x = 0 and at nan, as PyTorch)."""
     local_formula = (("sign({x})", "sign({x})"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(np.sign(x))
+        sign = np.sign(x)
+        if sign.dtype.kind == "f" and np.isnan(sign).any():
+            sign = np.where(np.isnan(sign), 0, sign)
+        ctx.save_for_backward(sign)
         return np.abs(x)
 
     def backward(ctx, grad: Any) -> Any:
@@ -223,17 +237,17 @@ class Abs(Function):
 
 
 class Relu(Function):
-    """d relu(x)/dx = 1 where x > 0, else 0."""
+    """d relu(x)/dx = 0 where x <= 0, else 1 (1 at nan too, as PyTorch)."""
     local_formula = (("1 if {x} > 0 else 0", "1 if {x} > 0 else 0"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
-        positive = x > 0
+        positive = ~(x <= 0)  # not x > 0: nan is passed through with its gradient
         ctx.save_for_backward(positive)
-        return x * positive
+        return np.where(positive, x, 0)
 
     def backward(ctx, grad: Any) -> Any:
         (positive,) = ctx.saved_tensors
-        return grad * positive
+        return grad.where(positive, 0.0)  # not a multiply: inf * 0 would be nan
 
     domain = unary_domain(lambda x: x.relu(), avoid=(0.0,))
 
@@ -287,8 +301,13 @@ class _Pick(Function):
 
     def backward(ctx, grad: Any) -> tuple:
         (share_x,) = ctx.saved_tensors
-        gx = _grad_for(ctx, 0, grad * share_x) if ctx.needs_input_grad[0] else None
-        gy = _grad_for(ctx, 1, grad * (1.0 - share_x)) if ctx.needs_input_grad[1] else None
+        share = share_x.data
+        # the unchosen side gets 0 even from an inf gradient (inf * 0 would be nan)
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = _grad_for(ctx, 0, grad.where(share != 0, 0.0) * share_x)
+        if ctx.needs_input_grad[1]:
+            gy = _grad_for(ctx, 1, grad.where(share != 1, 0.0) * (1.0 - share_x))
         return gx, gy
 
     @staticmethod
@@ -363,7 +382,7 @@ class Clip(Function):
 
     def backward(ctx, grad: Any) -> Any:
         (inside,) = ctx.saved_tensors
-        return grad * inside
+        return grad.where(inside, 0.0)  # not a multiply: inf * 0 would be nan
 
     @staticmethod
     def domain(pick: Picker) -> Sample:
