@@ -29,6 +29,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .rng import Generator, initial_seed, manual_seed
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, from_numpy, maximum, minimum, stack, where
+from .threads import get_num_threads, set_num_threads
 from .version import __version__
 
 _SUBPACKAGES = ("nn", "optim", "data", "utils", "vision", "viz")
@@ -46,7 +47,7 @@ __all__ = [
     "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "arange", "eye", "rand", "randn",
     "zeros_like", "ones_like", "cat", "stack", "where", "maximum", "minimum",
     "Function", "autograd", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-    "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
+    "is_grad_enabled", "grad", "gradcheck", "gradgradcheck", "set_num_threads", "get_num_threads",
     "GradcheckError", "Generator", "manual_seed", "initial_seed", "save", "load", "CheckpointError",
     "float32", "float64", "int32", "int64", "bool",
     "nn", "optim", "data", "utils", "vision", "viz", "__version__",

@@ -483,16 +483,16 @@ class Tensor:
 
     # written out, not aliased, so that type checkers pair them with += and friends
     def __add__(self, other: Any) -> Tensor:
-        return Add.apply(self, self._operand(other))
+        return Add.apply(self, other if isinstance(other, Tensor) else self._operand(other))
 
     def __sub__(self, other: Any) -> Tensor:
-        return Sub.apply(self, self._operand(other))
+        return Sub.apply(self, other if isinstance(other, Tensor) else self._operand(other))
 
     def __mul__(self, other: Any) -> Tensor:
-        return Mul.apply(self, self._operand(other))
+        return Mul.apply(self, other if isinstance(other, Tensor) else self._operand(other))
 
     def __truediv__(self, other: Any) -> Tensor:
-        return Div.apply(self, self._operand(other))
+        return Div.apply(self, other if isinstance(other, Tensor) else self._operand(other))
 
     __pow__ = pow
     __neg__ = neg
@@ -511,16 +511,16 @@ class Tensor:
         return self.div_(other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return Add.apply(self._operand(other), self)
+        return Add.apply(other if isinstance(other, Tensor) else self._operand(other), self)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return Sub.apply(self._operand(other), self)
+        return Sub.apply(other if isinstance(other, Tensor) else self._operand(other), self)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return Mul.apply(self._operand(other), self)
+        return Mul.apply(other if isinstance(other, Tensor) else self._operand(other), self)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return Div.apply(self._operand(other), self)
+        return Div.apply(other if isinstance(other, Tensor) else self._operand(other), self)
 
     def __rpow__(self, other: Any) -> Tensor:
         return Pow.apply(self._operand(other), self)
