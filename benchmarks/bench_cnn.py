@@ -17,20 +17,24 @@ process, which reports its peak resident memory (VmHWM: libraries, data and the
 epoch) and the epoch's own share, the peak minus the resident memory just before
 the epoch.
 
-Threads: --threads N (default 1) is set for OpenBLAS/OpenMP before NumPy loads and
-for PyTorch with torch.set_num_threads, so both get the same cores; --threads 0
-leaves every library at its default. On a 2-core machine shared with other work,
-multithreaded OpenBLAS made large products up to 8x slower (threads spinning on a busy
-core), which is why 1 is the default.
+Two tinygrad_edu loops: through the DataLoader ("tinygrad"), and the loop a user writes
+by hand ("tinygrad plain": `model(Tensor(X[idx]))`, loss, backward, step, nothing kept
+between steps), which allocates every buffer afresh each step.
 
-    python benchmarks/bench_cnn.py [--repeats 3] [--threads 1] [--batches N]
+Threads: each table is printed at one thread and at the libraries' defaults
+(--threads 1|default|both), switched in this process (threadpoolctl for NumPy's BLAS,
+torch.set_num_threads for PyTorch). --busy also times everything while another
+process keeps a core busy and reports the slowdown. --quick: 20 batches per epoch, 2
+repeats, no memory runs.
+
+    python benchmarks/bench_cnn.py [--repeats 3] [--threads both] [--batches N] [--busy]
+                                   [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import os
 import resource
 import sys
 import time
@@ -38,17 +42,22 @@ from collections.abc import Callable
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--repeats", type=int, default=3, help="epochs per implementation")
-parser.add_argument("--threads", type=int, default=1, help="BLAS/PyTorch threads (0: defaults)")
+parser.add_argument("--threads", choices=("1", "default", "both"), default="both",
+                    help="BLAS/PyTorch threads: one, the libraries' defaults, or both in turn")
 parser.add_argument("--batches", type=int, default=None, help="batches per epoch (default: all)")
-parser.add_argument("--only", default="tinygrad,numpy,torch",
-                    help="comma-separated subset of tinygrad,numpy,torch")
+parser.add_argument("--only", default="tinygrad,tinygrad plain,numpy,torch",
+                    help="comma-separated subset of tinygrad,tinygrad plain,numpy,torch")
 parser.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
+parser.add_argument("--busy", action="store_true",
+                    help="also time under a competing CPU load; report the slowdown")
+parser.add_argument("--busy-cores", type=int, default=1, help="cores the load keeps busy")
+parser.add_argument("--quick", action="store_true", help="20 batches, 2 repeats, no memory")
 parser.add_argument("--child", default=None, help=argparse.SUPPRESS)  # one epoch, fresh process
 args = parser.parse_args()
-if args.threads > 0:  # must happen before NumPy loads its BLAS
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
+if args.quick:
+    args.batches, args.repeats, args.no_memory = 20, min(args.repeats, 2), True
 
+import benchtools  # noqa: E402
 import numpy as np  # noqa: E402
 from numpy.lib.stride_tricks import sliding_window_view  # noqa: E402
 
@@ -88,15 +97,19 @@ def peak_kib() -> int:
 # ---------------------------------------------------------------------------
 
 
-def tinygrad_runner(images: np.ndarray, labels: np.ndarray, dataset: FashionMNIST,
-                    batches: int) -> Callable[[], float]:
+def tinygrad_model() -> tuple[nn.Module, optim.SGD]:
     tg.manual_seed(0)
     model = nn.Sequential(
         Conv2d(1, 8, 3, padding=1), nn.ReLU(), MaxPool2d(2),
         Conv2d(8, 16, 3, padding=1), nn.ReLU(), MaxPool2d(2),
         nn.Flatten(), nn.Linear(16 * 7 * 7, 10),
     )
-    optimizer = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    return model, optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+
+
+def tinygrad_runner(images: np.ndarray, labels: np.ndarray, dataset: FashionMNIST,
+                    batches: int) -> Callable[[], float]:
+    model, optimizer = tinygrad_model()
     loader = DataLoader(dataset, batch_size=BATCH, shuffle=True)
 
     def epoch() -> float:
@@ -110,6 +123,27 @@ def tinygrad_runner(images: np.ndarray, labels: np.ndarray, dataset: FashionMNIS
             optimizer.step()
             total += loss.item()
         return total / min(batches, len(loader))
+
+    return epoch
+
+
+def tinygrad_plain_runner(images: np.ndarray, labels: np.ndarray, dataset: FashionMNIST,
+                          batches: int) -> Callable[[], float]:
+    """The loop a user writes by hand: index the float32 images, wrap, step."""
+    model, optimizer = tinygrad_model()
+    rng = np.random.default_rng(0)
+
+    def epoch() -> float:
+        order = rng.permutation(len(images))
+        total = 0.0
+        for step in range(batches):
+            idx = order[step * BATCH:(step + 1) * BATCH]
+            loss = F.cross_entropy(model(tg.Tensor(images[idx])), tg.Tensor(labels[idx]))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item()
+        return total / batches
 
     return epoch
 
@@ -231,8 +265,6 @@ def torch_runner(images: np.ndarray, labels: np.ndarray, dataset: FashionMNIST,
                  batches: int) -> Callable[[], float]:
     import torch
 
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = torch.nn.Sequential(
         torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
@@ -267,8 +299,9 @@ def memory_child(name: str) -> None:
     images = np.divide(dataset.images[:, None], 255, dtype=np.float32)
     full = -(-len(dataset) // BATCH)
     batches = full if args.batches is None else min(args.batches, full)
-    runner = {"tinygrad": tinygrad_runner, "numpy": numpy_runner, "torch": torch_runner}[name]
+    runner = RUNNERS[name]
     epoch = runner(images, dataset.targets, dataset, batches)
+    benchtools.use_threads(1)  # after the runner, which may have loaded PyTorch
     # the NumPy and PyTorch runners keep the float32 images (188 MB, counted in their
     # peak but not in the epoch's share); tinygrad's DataLoader converts uint8 batches
     del images
@@ -289,7 +322,7 @@ def measure_memory(names: list[str]) -> dict[str, tuple[float, float]]:
 
     result = {}
     for name in names:
-        command = [sys.executable, __file__, "--child", name, "--threads", str(args.threads)]
+        command = [sys.executable, __file__, "--child", name]
         if args.batches is not None:
             command += ["--batches", str(args.batches)]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -302,6 +335,41 @@ def measure_memory(names: list[str]) -> dict[str, tuple[float, float]]:
     return result
 
 
+RUNNERS = {"tinygrad": tinygrad_runner, "tinygrad plain": tinygrad_plain_runner,
+           "numpy": numpy_runner, "torch": torch_runner}
+
+
+def time_epochs(epochs: dict[str, Callable[[], float]], label: str) -> dict[str, list]:
+    """Wall-clock seconds per epoch, the implementations interleaved."""
+    wall: dict[str, list] = {name: [] for name in epochs}
+    cpu: dict[str, list] = {name: [] for name in epochs}
+    for repeat in range(args.repeats):
+        for name, epoch in epochs.items():
+            w0, c0 = time.perf_counter(), time.process_time()
+            loss = epoch()
+            w1, c1 = time.perf_counter(), time.process_time()
+            wall[name].append(w1 - w0)
+            cpu[name].append(c1 - c0)
+            print(f"  {label}, epoch {repeat + 1} {name:15s} {w1 - w0:6.2f} s wall, "
+                  f"{c1 - c0:6.2f} s CPU, mean loss {loss:.4f}", flush=True)
+    return wall
+
+
+def print_table(title: str, wall: dict[str, list], memory: dict) -> None:
+    print(f"\n{title}: seconds per epoch (median of {args.repeats}); memory of one epoch "
+          "in a fresh process at 1 thread, MiB:")
+    print(f"  {'':15s} {'wall':>8s} {'min':>8s} {'peak RSS':>9s} {'epoch':>8s}")
+    for name in wall:
+        peak, grown = memory.get(name, (float("nan"), float("nan")))
+        print(f"  {name:15s} {benchtools.median(wall[name]):8.2f} {min(wall[name]):8.2f} "
+              f"{peak:9.1f} {grown:8.1f}")
+    for ours in ("tinygrad", "tinygrad plain"):
+        for other in ("numpy", "torch"):
+            if ours in wall and other in wall:
+                ratio = benchtools.median(wall[ours]) / benchtools.median(wall[other])
+                print(f"  {ours} / {other}: {ratio:.2f}x (median wall)")
+
+
 def main() -> None:
     if args.child is not None:
         memory_child(args.child)
@@ -311,7 +379,6 @@ def main() -> None:
     labels = dataset.targets
     full = -(-len(dataset) // BATCH)
     batches = full if args.batches is None else min(args.batches, full)
-    runners = {"tinygrad": tinygrad_runner, "numpy": numpy_runner, "torch": torch_runner}
     wanted = [name.strip() for name in args.only.split(",") if name.strip()]
     epochs = {}
     for name in wanted:
@@ -321,37 +388,28 @@ def main() -> None:
             except ImportError:
                 print("PyTorch is not importable: skipping it")
                 continue
-        epochs[name] = runners[name](images, labels, dataset, batches)
-        if name == "torch":
-            print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"NumPy {np.__version__}; OPENBLAS_NUM_THREADS="
-          f"{os.environ.get('OPENBLAS_NUM_THREADS', '(default)')}; "
-          f"{batches} batches of {BATCH} per epoch; {args.repeats} epochs each")
-
-    wall = {name: [] for name in epochs}
-    cpu = {name: [] for name in epochs}
-    for repeat in range(args.repeats):
-        for name, epoch in epochs.items():
-            w0, c0 = time.perf_counter(), time.process_time()
-            loss = epoch()
-            w1, c1 = time.perf_counter(), time.process_time()
-            wall[name].append(w1 - w0)
-            cpu[name].append(c1 - c0)
-            print(f"  epoch {repeat + 1} {name:9s} {w1 - w0:6.2f} s wall, {c1 - c0:6.2f} s CPU,"
-                  f" mean loss {loss:.4f}", flush=True)
+            print(f"PyTorch {torch.__version__}")
+        epochs[name] = RUNNERS[name](images, labels, dataset, batches)
+    print(f"NumPy {np.__version__}; {batches} batches of {BATCH} per epoch; "
+          f"{args.repeats} epochs each")
+    print(benchtools.blas_report())
+    results = []
+    for label, threads in benchtools.thread_settings(args.threads):
+        benchtools.use_threads(threads)
+        for epoch in epochs.values():  # warm-up at this setting
+            epoch()
+        quiet = time_epochs(epochs, label)
+        results.append((label, quiet))
+        if args.busy:
+            with benchtools.busy(args.busy_cores):
+                loaded = time_epochs(epochs, f"{label}, busy")
+            results.append((f"{label}, {args.busy_cores} core(s) busy elsewhere", loaded))
+            print(f"  slowdown busy / quiet at {label}: " + ", ".join(
+                f"{name} {benchtools.median(loaded[name]) / benchtools.median(quiet[name]):.2f}x"
+                for name in quiet))
     memory = {} if args.no_memory else measure_memory(list(epochs))
-
-    print("\nbest of the repeats, seconds per epoch; memory of one epoch in a fresh process, MiB:")
-    print(f"  {'':10s} {'wall':>8s} {'CPU':>8s} {'peak RSS':>9s} {'epoch':>8s}")
-    for name in epochs:
-        peak, grown = memory.get(name, (float("nan"), float("nan")))
-        print(f"  {name:10s} {min(wall[name]):8.2f} {min(cpu[name]):8.2f} {peak:9.1f} "
-              f"{grown:8.1f}")
-    if "tinygrad" in epochs:
-        for other in ("numpy", "torch"):
-            if other in epochs:
-                print(f"tinygrad_edu / {other}: {min(wall['tinygrad']) / min(wall[other]):.2f}x "
-                      f"wall, {min(cpu['tinygrad']) / min(cpu[other]):.2f}x CPU")
+    for label, wall in results:
+        print_table(label, wall, memory)
     sys.stdout.flush()
 
 

@@ -3,9 +3,14 @@
 The chain repeats (x * a, + b, tanh, - c) 25 times. The same chain runs in
 tinygrad_edu, in hand-written NumPy (forward keeps what backward needs,
 backward applies the chain rule by hand) and in PyTorch when it is importable,
-all in this process. Prints microseconds per op and ratios.
+all in this process, in alternating rounds (--rounds); each round's figure is the
+median of its chains, and the median over rounds is printed. Prints microseconds per
+op and ratios, at one thread and at the libraries' default thread count (--threads);
+--busy repeats it all with a competing CPU load and reports the slowdown; --quick runs
+a few seconds.
 
-    python benchmarks/bench_overhead.py [--repeats 2000]
+    python benchmarks/bench_overhead.py [--repeats 500] [--rounds 5] [--threads both]
+                                        [--busy] [--quick]
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import benchtools
 import numpy as np
 
 import tinygrad_edu as tg
@@ -82,8 +88,6 @@ def torch_chain(torch, x: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarra
 
 def measure(run, repeats: int) -> tuple[float, float, np.ndarray]:
     """Median forward and backward microseconds per op over `repeats` chains."""
-    for _ in range(max(repeats // 10, 5)):  # warm-up
-        run()
     fwd, bwd = [], []
     grad = None
     for _ in range(repeats):
@@ -94,34 +98,68 @@ def measure(run, repeats: int) -> tuple[float, float, np.ndarray]:
     return float(np.median(fwd)) * scale, float(np.median(bwd)) * scale, grad
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=2000)
-    args = parser.parse_args()
-    consts = _constants()
-    rows = {"numpy (by hand)": measure(lambda: numpy_chain(*consts), args.repeats),
-            "tinygrad_edu": measure(lambda: tinygrad_chain(*consts), args.repeats)}
-    try:
-        import torch
+def measure_all(runs: dict, repeats: int, rounds: int) -> dict[str, tuple[float, float]]:
+    """Each implementation `rounds` times in turn; the median of the rounds' medians."""
+    for run in runs.values():  # warm-up
+        for _ in range(max(repeats // 10, 5)):
+            run()
+    per_round: dict[str, list] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            f, b, grad = measure(run, repeats)
+            per_round[name].append((f, b))
+            if not np.allclose(grad, runs["numpy (by hand)"]()[2], rtol=1e-4, atol=1e-6):
+                raise SystemExit(f"{name}: gradient differs from the hand-written NumPy one")
+    return {name: (benchtools.median([f for f, _ in rows]), benchtools.median([b for _, b in rows]))
+            for name, rows in per_round.items()}
 
-        torch.set_num_threads(1)
-        rows["pytorch"] = measure(lambda: torch_chain(torch, *consts), args.repeats)
-    except ImportError:
-        print("(PyTorch not importable: skipping it)")
-    reference = rows["numpy (by hand)"][2]
-    for name, (_, _, grad) in rows.items():
-        if not np.allclose(grad, reference, rtol=1e-4, atol=1e-6):
-            raise SystemExit(f"{name}: gradient differs from the hand-written NumPy one")
-    print(f"chain of {OPS_PER_CHAIN} ops on 4x4 float32, median of {args.repeats} runs, "
-          "microseconds per op (gradients agree across all rows)")
+
+def report(title: str, rows: dict[str, tuple[float, float]]) -> None:
+    print(f"\n{title}")
     print(f"{'':18s} {'forward':>9s} {'backward':>9s} {'total':>9s} {'x numpy':>8s}")
-    base = sum(rows["numpy (by hand)"][:2])
-    for name, (f, b, _) in rows.items():
+    base = sum(rows["numpy (by hand)"])
+    for name, (f, b) in rows.items():
         print(f"{name:18s} {f:9.2f} {b:9.2f} {f + b:9.2f} {(f + b) / base:8.2f}")
     if "pytorch" in rows:
         ours, theirs = rows["tinygrad_edu"], rows["pytorch"]
         print(f"tinygrad_edu / pytorch: forward {ours[0] / theirs[0]:.2f}, "
-              f"backward {ours[1] / theirs[1]:.2f}")
+              f"backward {ours[1] / theirs[1]:.2f}, total {sum(ours) / sum(theirs):.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=500, help="chains per round")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
+    parser.add_argument("--threads", choices=("1", "default", "both"), default="both")
+    parser.add_argument("--busy", action="store_true",
+                        help="also time under a competing CPU load; report the slowdown")
+    parser.add_argument("--busy-cores", type=int, default=1, help="cores the load keeps busy")
+    parser.add_argument("--quick", action="store_true", help="100 chains x 3 rounds")
+    args = parser.parse_args()
+    if args.quick:
+        args.repeats, args.rounds = 100, 3
+    consts = _constants()
+    runs = {"numpy (by hand)": lambda: numpy_chain(*consts),
+            "tinygrad_edu": lambda: tinygrad_chain(*consts)}
+    try:
+        import torch
+
+        runs["pytorch"] = lambda: torch_chain(torch, *consts)
+    except ImportError:
+        print("(PyTorch not importable: skipping it)")
+    print(f"chain of {OPS_PER_CHAIN} ops on 4x4 float32, {args.repeats} chains x {args.rounds} "
+          "rounds, microseconds per op (gradients agree across all rows)")
+    print(benchtools.blas_report())
+    for label, threads in benchtools.thread_settings(args.threads):
+        benchtools.use_threads(threads)
+        quiet = measure_all(runs, args.repeats, args.rounds)
+        report(label, quiet)
+        if args.busy:
+            with benchtools.busy(args.busy_cores):
+                loaded = measure_all(runs, args.repeats, args.rounds)
+            report(f"{label}, {args.busy_cores} core(s) busy elsewhere", loaded)
+            print("slowdown busy / quiet: " + ", ".join(
+                f"{name} {sum(loaded[name]) / sum(quiet[name]):.2f}x" for name in quiet))
 
 
 if __name__ == "__main__":

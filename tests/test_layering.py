@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 # in this table, never from those below. Patterns are dotted names inside the
 # package ("nn.*" is every module of nn/, "nn" its __init__.py).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("0 basics", ("files", "hooks", "rng", "version", "devices", "dtypes", "cuda",
+    ("0 basics", ("files", "hooks", "rng", "threads", "version", "devices", "dtypes", "cuda",
                   "accelerator")),
     ("1 engine", ("engine", "autograd")),
     ("2 ops", ("ops", "ops.*")),

@@ -36,6 +36,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .rng import Generator, get_rng_state, initial_seed, manual_seed, set_rng_state
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, from_numpy, maximum, minimum, stack, where
+from .threads import get_num_threads, set_num_threads
 from .torch_functions import (
     abs,
     allclose,
@@ -110,7 +111,7 @@ __all__ = [
     "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "randint", "linspace",
     "cat", "stack", "where", "maximum", "minimum",
     "Function", "autograd", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-    "is_grad_enabled", "grad", "gradcheck", "gradgradcheck",
+    "is_grad_enabled", "grad", "gradcheck", "gradgradcheck", "set_num_threads", "get_num_threads",
     "GradcheckError", "Generator", "manual_seed", "initial_seed", "save", "load", "CheckpointError",
     "device", "cuda", "accelerator",
     "float32", "float64", "float16", "int8", "int16", "int32", "int64", "uint8", "bool",

@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .threads import use_default_threads
+
 # ---------------------------------------------------------------------------
 # Grad mode: the only global state of the engine.
 # ---------------------------------------------------------------------------
@@ -186,9 +188,9 @@ class Function:
     # Set by apply (no __slots__: a student's subclass would get a __dict__ anyway).
     parents: tuple
     needs_input_grad: tuple[bool, ...]
-    output: Any
+    output: Any = None  # set only while backward runs
     params: dict[str, Any]
-    _saved: tuple | None
+    _saved: tuple | None = ()  # what forward saved; None once freed after backward
     epoch: int  # the in-place counter when the op was recorded
     scope: tuple[str, ...]  # the named_scope blocks open when the op was recorded
 
@@ -279,20 +281,23 @@ class Function:
                 f"{self.name}: backward returned {len(sent)} gradient(s) for {len(parents)} "
                 "input(s); return one per input (None for inputs without a gradient)"
             )
-        matched: list = []
-        for position, (parent, parent_grad) in enumerate(zip(parents, sent)):
-            if parent_grad is None or not parent.requires_grad:
-                matched.append(None)
-                continue
-            g, p = parent_grad.data, parent.data
-            if g.shape != p.shape or g.dtype != p.dtype:
-                parent_grad = self._matched(position, parent, parent_grad)
-            matched.append(parent_grad)
-        return tuple(matched)
+        # usually every gradient is already right: check them all, copy nothing
+        for parent, parent_grad in zip(parents, sent):
+            if parent_grad is not None and (
+                not parent.requires_grad
+                or parent_grad.data.shape != parent.data.shape
+                or parent_grad.data.dtype != parent.data.dtype
+            ):
+                return tuple([self._matched(position, parent, parent_grad)
+                              for position, (parent, parent_grad)
+                              in enumerate(zip(parents, sent))])
+        return sent
 
     def _matched(self, position: int, parent: Any, grad: Any) -> Any:
         """A gradient must have its input's shape (else the op is wrong); a dtype
-        difference is cast away."""
+        difference is cast away; an input that needs no gradient gets None."""
+        if grad is None or not parent.requires_grad:
+            return None
         if grad.data.shape != parent.data.shape:
             raise RuntimeError(
                 f"{self.name}: backward returned a gradient of shape {tuple(grad.shape)} "
@@ -346,38 +351,40 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Any:
         """Run forward on the inputs' arrays and, in grad mode, record the op."""
+        # The hottest function of the package: every op of every forward and backward
+        # pass runs it once, so it avoids building lists and calls it does not need.
         ctx = cls.__new__(cls)
-        ctx._saved = ()
         ctx.params = params
         try:
-            if len(inputs) == 2:  # the common case, without building a list
-                out_data = ctx.forward(inputs[0].data, inputs[1].data, **params)
+            if len(inputs) == 2 and not params:
+                first, second = inputs
+                out_data = ctx.forward(first.data, second.data)
+                recording = _grad_enabled and (first.requires_grad or second.requires_grad)
+            elif len(inputs) == 1 and not params:
+                first = inputs[0]
+                out_data = ctx.forward(first.data)
+                recording = _grad_enabled and first.requires_grad
             else:
+                first = inputs[0]
                 out_data = ctx.forward(*[t.data for t in inputs], **params)
+                recording = _grad_enabled and any([t.requires_grad for t in inputs])
         except (ValueError, IndexError) as error:
             raise _shape_error(ctx.name, inputs, error) from None
         if type(out_data) is not np.ndarray:
             # ufuncs turn 0-d arrays into NumPy scalars; keep the saved output's identity
             scalar, out_data = out_data, np.asarray(out_data)
-            saved: tuple = ctx._saved or ()
-            ctx._saved = tuple(out_data if a is scalar else a for a in saved)
-        out = None
-        if _grad_enabled:
-            for t in inputs:
-                if t.requires_grad:
-                    ctx.parents = inputs
-                    ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
-                    ctx.output = None
-                    ctx.epoch = _inplace_count
-                    ctx.scope = _scope
-                    out = inputs[0].wrap(out_data, ctx)
-                    break
-        if out is None:
-            out = inputs[0].wrap(out_data)
+            ctx._saved = tuple(out_data if a is scalar else a for a in ctx._saved or ())
+        if recording:
+            ctx.parents = inputs
+            ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
+            ctx.epoch = _inplace_count
+            ctx.scope = _scope
+            out = first.wrap(out_data, ctx)
+        else:
+            out = first.wrap(out_data)
         if cls.returns_view and out_data.base is not None:
-            source = inputs[0]
-            if out_data.base is source.data or out_data.base is source.data.base:
-                out.view_of = owner_of(source)
+            if out_data.base is first.data or out_data.base is first.data.base:
+                out.view_of = owner_of(first)
         return out
 
 
@@ -427,20 +434,23 @@ def toposort(roots: Iterable[Any], every_tensor: bool = False) -> list:
     order: list = []
     visited: set[int] = set()
     stack = [(root, False) for root in roots]
+    push, pop = stack.append, stack.pop
     while stack:
-        node, inputs_done = stack.pop()
+        node, inputs_done = pop()
         if inputs_done:
             order.append(node)
             continue
         if id(node) in visited:
             continue
         visited.add(id(node))
-        stack.append((node, True))
         ctx = node.grad_fn
-        if ctx is not None:
-            for parent in reversed(ctx.parents):  # the stack pops the first input first
-                if (every_tensor or parent.requires_grad) and id(parent) not in visited:
-                    stack.append((parent, False))
+        if ctx is None:  # a leaf: nothing to wait for
+            order.append(node)
+            continue
+        push((node, True))
+        for parent in reversed(ctx.parents):  # the stack pops the first input first
+            if (every_tensor or parent.requires_grad) and id(parent) not in visited:
+                push((parent, False))
     return order
 
 
@@ -507,6 +517,7 @@ def backward_walk(
     retain_graph: bool = False,
     create_graph: bool = False,
     replay: bool = False,
+    every_step: bool = True,
 ) -> Iterator[BackwardStep]:
     """The backward pass as an iterator: one `BackwardStep` per node that receives a
     gradient, outputs before inputs (each node once its gradient is complete).
@@ -519,6 +530,8 @@ def backward_walk(
     With `replay=True` each op's forward is run again on a fresh ctx to get
     what its backward needs: the graph is neither read for saved arrays nor
     freed, so a graph can be walked after `backward()` freed it (viz does this).
+    With `every_step=False` only the steps of leaves and of nodes that called
+    `retain_grad()` are yielded (all that `backward()` reads); the walk is the same.
     """
     global _grad_enabled
     if gradients is None:
@@ -528,12 +541,16 @@ def backward_walk(
         seed = seed_gradient(root, gradient)
         key = id(root)
         grads[key] = seed if key not in grads else grads[key] + seed
-    for node in reversed(toposort(roots)):
-        grad = grads.pop(id(node), None)
-        if grad is None:
-            continue
-        previous_mode, _grad_enabled = _grad_enabled, create_graph
-        try:
+    order = toposort(roots)
+    free = not (retain_graph or replay)
+    # backward ops are recorded only with create_graph; the consumer's code between
+    # steps runs in its own grad mode, restored around each yield
+    caller_mode, _grad_enabled = _grad_enabled, create_graph
+    try:
+        for node in reversed(order):
+            grad = grads.pop(id(node), None)
+            if grad is None:
+                continue
             if node.grad_hooks:
                 grad = run_grad_hooks(node, grad)
             ctx = node.grad_fn
@@ -545,16 +562,20 @@ def backward_walk(
                 elif ctx._saved is None:
                     ctx.check_not_freed()
                 sent = ctx.input_grads(grad, node)
-                if not (retain_graph or replay):
+                if free:
                     ctx._saved = None
                 for parent, parent_grad in zip(ctx.parents, sent):
                     if parent_grad is not None:
                         key = id(parent)
                         earlier = grads.get(key)
                         grads[key] = parent_grad if earlier is None else earlier + parent_grad
-        finally:
-            _grad_enabled = previous_mode
-        yield BackwardStep(node, ctx, grad, sent)
+                if not (every_step or node.retains_grad):
+                    continue
+            _grad_enabled = caller_mode
+            yield BackwardStep(node, ctx, grad, sent)
+            caller_mode, _grad_enabled = _grad_enabled, create_graph
+    finally:
+        _grad_enabled = caller_mode
 
 
 def run_grad_hooks(node: Any, grad: Any) -> Any:
@@ -632,22 +653,21 @@ def backward(
         raise ValueError(f"backward: got {len(seeds)} grad_tensors for {len(roots)} tensors")
     if retain_graph is None:
         retain_graph = create_graph
+    use_default_threads()  # one BLAS thread unless the user chose (threads.py says why)
     stored: set[int] = set()
-    for step in backward_walk(roots, seeds, retain_graph, create_graph):
-        node = step.node
-        if step.op is None or node.retains_grad:
-            grad = step.upstream
-            if node.grad is None:
-                # each .grad gets memory of its own (add's backward hands one gradient to
-                # both inputs), so that changing one .grad in place leaves the others be
-                if id(grad) in stored or grad.data.base is not None:
-                    with set_grad_enabled(create_graph):
-                        grad = grad.clone()
-                stored.add(id(grad))
-                node.grad = grad
-            else:
+    for step in backward_walk(roots, seeds, retain_graph, create_graph, every_step=False):
+        node, grad = step.node, step.upstream
+        if node.grad is None:
+            # each .grad gets memory of its own (add's backward hands one gradient to
+            # both inputs), so that changing one .grad in place leaves the others be
+            if id(grad) in stored or grad.data.base is not None:
                 with set_grad_enabled(create_graph):
-                    node.grad = node.grad + grad
+                    grad = grad.clone()
+            stored.add(id(grad))
+            node.grad = grad
+        else:
+            with set_grad_enabled(create_graph):
+                node.grad = node.grad + grad
 
 
 def _as_tuple(x: Any) -> tuple:

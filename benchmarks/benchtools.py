@@ -1,0 +1,76 @@
+"""What the three benchmarks share: thread settings, a competing CPU load, the BLAS report.
+
+Thread settings are switched inside one process with threadpoolctl (through
+tinygrad_edu.set_num_threads) and torch.set_num_threads, so the runs at one thread and
+at the libraries' defaults compare the same process on the same data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
+
+import tinygrad_edu as tg  # noqa: E402
+
+# What BLAS chose before anything here changed it: the libraries' default thread count.
+LIBRARY_DEFAULT = tg.get_num_threads()
+
+SPIN = "import time\nend = time.time() + {seconds}\nwhile time.time() < end:\n    pass\n"
+
+
+def thread_settings(choice: str) -> list[tuple[str, int]]:
+    """--threads 1 | default | both -> [(label, BLAS threads)]."""
+    settings = {"1": [("1 thread", 1)],
+                "default": [(f"default ({LIBRARY_DEFAULT} threads)", LIBRARY_DEFAULT)]}
+    if choice == "both":
+        return settings["1"] + settings["default"]
+    return settings[choice]
+
+
+def use_threads(n: int) -> None:
+    """n BLAS threads for NumPy (and so tinygrad_edu), and n threads for PyTorch if loaded."""
+    tg.set_num_threads(n)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(n)
+
+
+def blas_report() -> str:
+    """One line: NumPy's BLAS, its kernel and threads, and environment overrides."""
+    from threadpoolctl import threadpool_info
+
+    libs = [f"{lib.get('internal_api')} {lib.get('version')} ({lib.get('architecture', '?')} "
+            f"kernel, {lib['num_threads']} threads)"
+            for lib in threadpool_info() if lib["user_api"] == "blas"]
+    line = "BLAS: " + ("; ".join(libs) or "none found")
+    forced = [f"{k}={os.environ[k]}" for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+              if k in os.environ]
+    if forced:
+        line += (f"\nwarning: {' '.join(forced)} is set and may select a slower kernel; "
+                 "unset it for this command to benchmark the machine's own")
+    return line + f"\n{os.cpu_count()} CPU cores; load average {os.getloadavg()[0]:.2f}"
+
+
+@contextlib.contextmanager
+def busy(cores: int = 1, seconds: float = 3600) -> Iterator[None]:
+    """Keep `cores` cores busy with spinning processes while the block runs."""
+    spinners = [subprocess.Popen([sys.executable, "-c", SPIN.format(seconds=seconds)])
+                for _ in range(cores)]
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
