@@ -41,7 +41,7 @@ def test_seed_example_refuses_too_few_rows(tmp_path):
     write_kaggle_csv(csv, 1000)
     done = run_seed("--csv", str(csv), "--steps", "3")
     assert done.returncode != 0
-    assert "need more than 1,000 labeled digits" in done.stderr and "1,000" in done.stderr
+    assert "need more than 1,000 labeled digits" in done.stderr and "has 1,000" in done.stderr
 
 
 @needs_5k
