@@ -318,13 +318,6 @@ def run_example(name: str, *args: str) -> str:
 
 
 @needs_5k
-def test_seed_example_runs():
-    out = run_example("seed_784_10_10.py", "--data", str(MNIST_5K), "--steps", "20")
-    assert "8,000 train / 2,000 dev" in out and "the MNIST test set" in out
-    assert "after 20 steps" in out
-
-
-@needs_5k
 def test_mnist_mlp_example_runs(tmp_path):
     out = run_example("mnist_mlp.py", "--data", str(MNIST_5K), "--epochs", "1",
                       "--out", str(tmp_path))
