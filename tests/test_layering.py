@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("0 basics", ("files", "hooks", "rng", "threads", "version", "devices", "dtypes", "cuda",
                   "accelerator")),
-    ("1 engine", ("engine", "autograd")),
+    ("1 engine", ("graph", "engine", "autograd")),
     ("2 ops", ("ops", "ops.*")),
     ("3 tensor", ("tensor", "tensor_*", "einsum", "creation", "serialization",
                   "torch_functions")),

@@ -5,6 +5,7 @@ from numpy import bool_ as bool  # noqa: A004
 from numpy import float16, float32, float64, int8, int16, int32, int64, uint8
 
 from . import accelerator, autograd, cuda
+from .autograd import grad
 from .creation import (
     arange,
     eye,
@@ -26,7 +27,6 @@ from .devices import device
 from .engine import (
     Function,
     enable_grad,
-    grad,
     inference_mode,
     is_grad_enabled,
     no_grad,

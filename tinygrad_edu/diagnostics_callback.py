@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import plots
+from .autograd import grad
 from .diagnostics import (
     ActivationStats,
     activation_stats,
@@ -31,7 +32,7 @@ from .diagnostics import (
     snapshot_gradients,
     weight_stats,
 )
-from .engine import grad, no_grad
+from .engine import no_grad
 from .files import write_text
 from .nn import Module
 from .nn import functional as F  # noqa: N812 (PyTorch's convention)

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
-from .threads import use_default_threads
+from .graph import BackwardStep, run_grad_hooks, seed_gradient, shape_error, toposort
 
 # ---------------------------------------------------------------------------
 # Grad mode: the only global state of the engine.
@@ -369,7 +369,7 @@ class Function:
                 out_data = ctx.forward(*[t.data for t in inputs], **params)
                 recording = _grad_enabled and any([t.requires_grad for t in inputs])
         except (ValueError, IndexError) as error:
-            raise _shape_error(ctx.name, inputs, error) from None
+            raise shape_error(ctx.name, inputs, error) from None
         if type(out_data) is not np.ndarray:
             # ufuncs turn 0-d arrays into NumPy scalars; keep the saved output's identity
             scalar, out_data = out_data, np.asarray(out_data)
@@ -405,110 +405,9 @@ def record_inplace(tensor: Any) -> int:
     return len(owner.version_log)
 
 
-def _shape_error(op: str, inputs: Sequence[Any], error: Exception) -> Exception:
-    """NumPy's error again, with the op's name and its input shapes in front."""
-    message = str(error).strip()
-    if message.startswith(f"{op}:"):  # the op wrote its own clear message
-        return error
-    shapes = " and ".join(str(tuple(t.shape)) for t in inputs)
-    if "broadcast" in message:
-        message = (f"shapes {shapes} cannot be broadcast together (on each axis, counting "
-                   "from the right, the sizes must match or one must be 1)")
-    else:
-        message = f"{message} (input shapes: {shapes})"
-    return type(error)(f"{op}: {message}")
-
-
 # ---------------------------------------------------------------------------
 # Backward pass: one walk, consumed by backward(), grad() and viz.
 # ---------------------------------------------------------------------------
-
-
-def toposort(roots: Iterable[Any], every_tensor: bool = False) -> list:
-    """Nodes that require grad (every tensor, constants too, with every_tensor=True),
-    every node after all of its inputs and, among an op's inputs, left to right.
-
-    Iterative depth-first search (an explicit stack, no recursion) so a
-    100,000-deep chain works, and each node and edge is visited once.
-    """
-    order: list = []
-    visited: set[int] = set()
-    stack = [(root, False) for root in roots]
-    push, pop = stack.append, stack.pop
-    while stack:
-        node, inputs_done = pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        ctx = node.grad_fn
-        if ctx is None:  # a leaf: nothing to wait for
-            order.append(node)
-            continue
-        push((node, True))
-        for parent in reversed(ctx.parents):  # the stack pops the first input first
-            if (every_tensor or parent.requires_grad) and id(parent) not in visited:
-                push((parent, False))
-    return order
-
-
-def seed_gradient(root: Any, gradient: Any) -> Any:
-    """The gradient that starts the backward pass at `root`, checked against it."""
-    if not root.requires_grad:
-        raise RuntimeError(
-            "backward: the tensor does not require grad and has no grad_fn; "
-            "create leaves with requires_grad=True (or call .requires_grad_())"
-        )
-    if gradient is None:
-        if root.data.size != 1:
-            raise RuntimeError(
-                f"backward: output has shape {tuple(root.shape)}; grad can be implicitly "
-                "created only for a scalar (one-element) output. Pass gradient= with the "
-                "same shape as the output (e.g. y.backward(ones_like(y))) or reduce it "
-                "first (y.sum().backward())."
-            )
-        return root.wrap(np.ones_like(root.data))
-    if not hasattr(gradient, "grad_fn"):  # an array or a number, not a Tensor
-        gradient = root.wrap(np.array(gradient, dtype=root.dtype))
-    if tuple(gradient.shape) != tuple(root.shape):
-        raise RuntimeError(
-            f"backward: gradient has shape {tuple(gradient.shape)} but the output "
-            f"has shape {tuple(root.shape)}; they must match"
-        )
-    return gradient
-
-
-class BackwardStep:
-    """One node of the backward pass, as `backward_walk` yields it.
-
-    - ``node``: the tensor whose gradient is now complete (summed over all its uses);
-    - ``op``: the Function that made it (None for a leaf); its ``parents`` are the
-      op's inputs;
-    - ``upstream``: dL/d(node), after the node's gradient hooks;
-    - ``input_grads``: one entry per op input, the gradient the op sends it
-      (upstream pushed through the op's backward, already of the input's shape and
-      dtype), or None where the input needs none; empty for a leaf;
-    - ``rule``: the op's derivative rule (its docstring's first paragraph).
-    """
-
-    __slots__ = ("node", "op", "upstream", "input_grads")
-
-    def __init__(self, node: Any, op: Function | None, upstream: Any,
-                 input_grads: tuple) -> None:
-        self.node = node
-        self.op = op
-        self.upstream = upstream
-        self.input_grads = input_grads
-
-    @property
-    def rule(self) -> str:
-        return "" if self.op is None else self.op.rule()
-
-    def __repr__(self) -> str:
-        op = "leaf" if self.op is None else self.op.name
-        return f"BackwardStep({op}, shape={tuple(self.node.shape)})"
 
 
 def backward_walk(
@@ -546,6 +445,7 @@ def backward_walk(
     # backward ops are recorded only with create_graph; the consumer's code between
     # steps runs in its own grad mode, restored around each yield
     caller_mode, _grad_enabled = _grad_enabled, create_graph
+    inside = True  # False while suspended at a yield, when the caller's mode is in force
     try:
         for node in reversed(order):
             grad = grads.pop(id(node), None)
@@ -571,104 +471,9 @@ def backward_walk(
                         grads[key] = parent_grad if earlier is None else earlier + parent_grad
                 if not (every_step or node.retains_grad):
                     continue
-            _grad_enabled = caller_mode
+            _grad_enabled, inside = caller_mode, False
             yield BackwardStep(node, ctx, grad, sent)
-            caller_mode, _grad_enabled = _grad_enabled, create_graph
+            caller_mode, _grad_enabled, inside = _grad_enabled, create_graph, True
     finally:
-        _grad_enabled = caller_mode
-
-
-def run_grad_hooks(node: Any, grad: Any) -> Any:
-    """Tensor.register_hook: each hook sees the gradient and may return a new one."""
-    for hook in tuple(node.grad_hooks.values()):
-        result = hook(grad)
-        if result is not None:
-            if not hasattr(result, "grad_fn"):
-                raise TypeError(f"gradient hook {hook!r} returned a {type(result).__name__}; "
-                                "expected a Tensor or None")
-            if tuple(result.shape) != tuple(grad.shape):
-                raise RuntimeError(
-                    f"gradient hook {hook!r} returned a gradient of shape "
-                    f"{tuple(result.shape)} for a tensor of shape {tuple(grad.shape)}"
-                )
-            grad = result
-    return grad
-
-
-def grad(
-    outputs: Any,
-    inputs: Any,
-    grad_outputs: Any = None,
-    retain_graph: bool | None = None,
-    create_graph: bool = False,
-    allow_unused: bool = False,
-) -> tuple:
-    """Gradients of `outputs` with respect to `inputs`, returned (not accumulated).
-
-    Like torch.autograd.grad: `grad_outputs` seeds each output (needed for
-    non-scalar outputs), `create_graph=True` records the backward pass so the
-    result can be differentiated again.
-    """
-    outputs = _as_tuple(outputs)
-    inputs = _as_tuple(inputs)
-    if grad_outputs is None:
-        grad_outputs = (None,) * len(outputs)
-    grad_outputs = _as_tuple(grad_outputs)
-    if len(grad_outputs) != len(outputs):
-        raise ValueError(
-            f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
-        )
-    for i, t in enumerate(inputs):
-        if not t.requires_grad:
-            raise RuntimeError(f"grad: input {i} does not require grad")
-    if retain_graph is None:
-        retain_graph = create_graph
-    wanted = {id(t): i for i, t in enumerate(inputs)}
-    result: list = [None] * len(inputs)
-    for step in backward_walk(outputs, grad_outputs, retain_graph, create_graph):
-        position = wanted.get(id(step.node))
-        if position is not None:
-            result[position] = step.upstream
-    for i, t in enumerate(inputs):
-        if result[i] is None and not allow_unused:
-            raise RuntimeError(
-                f"grad: input {i} (shape {tuple(t.shape)}) was not used to compute the "
-                "outputs; pass allow_unused=True to get None for it"
-            )
-    return tuple(result)
-
-
-def backward(
-    tensors: Any,
-    grad_tensors: Any = None,
-    retain_graph: bool | None = None,
-    create_graph: bool = False,
-) -> None:
-    """Accumulate the gradients of `tensors` (one or a sequence) into every leaf's
-    `.grad`, and into non-leaves that called `retain_grad()` (Tensor.backward and
-    torch.autograd.backward); `grad_tensors` seeds each non-scalar output."""
-    roots = _as_tuple(tensors)
-    seeds = (None,) * len(roots) if grad_tensors is None else _as_tuple(grad_tensors)
-    if len(seeds) != len(roots):
-        raise ValueError(f"backward: got {len(seeds)} grad_tensors for {len(roots)} tensors")
-    if retain_graph is None:
-        retain_graph = create_graph
-    use_default_threads()  # one BLAS thread unless the user chose (threads.py says why)
-    stored: set[int] = set()
-    for step in backward_walk(roots, seeds, retain_graph, create_graph, every_step=False):
-        node, grad = step.node, step.upstream
-        if node.grad is None:
-            # each .grad gets memory of its own (add's backward hands one gradient to
-            # both inputs), so that changing one .grad in place leaves the others be
-            if id(grad) in stored or grad.data.base is not None:
-                with set_grad_enabled(create_graph):
-                    grad = grad.clone()
-            stored.add(id(grad))
-            node.grad = grad
-        else:
-            with set_grad_enabled(create_graph):
-                node.grad = node.grad + grad
-
-
-def _as_tuple(x: Any) -> tuple:
-    return tuple(x) if isinstance(x, (tuple, list)) else (x,)
+        if inside:  # closed while suspended: the caller's mode is already in force
+            _grad_enabled = caller_mode

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from .engine import enable_grad, grad, no_grad
+from .autograd import grad
+from .engine import enable_grad, no_grad
 
 FIRST_ORDER = "first order"
 SECOND_ORDER = "second order (gradgradcheck)"

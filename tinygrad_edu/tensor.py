@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from . import (
+    autograd,
     devices,
     engine,
     tensor_convert,
@@ -236,7 +237,7 @@ class Tensor:
         self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
     ) -> None:
         """Accumulate the gradient of this tensor into the .grad of every leaf."""
-        engine.backward(self, gradient, retain_graph, create_graph)
+        autograd.backward(self, gradient, retain_graph, create_graph)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if self.grad_fn is not None and not requires_grad:
