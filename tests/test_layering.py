@@ -43,7 +43,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                    "utils", "utils.*", "data", "data.*")),
     ("5 applications", ("vision", "vision.*", "train", "runs", "viz", "viz.*", "plots",
                         "models", "demo", "diagnostics", "diagnostics_callback")),
-    ("6 commands", ("cli", "cli.*", "train_command", "check_ops", "__main__")),
+    ("6 commands", ("cli", "cli.*", "train_command", "check_ops", "__main__", "exercise",
+                    "exercise.*")),
 ]
 FACADE = ""  # the package's own __init__.py, as a dotted name inside the package
 

@@ -1,4 +1,4 @@
-"""The `tinygrad-edu` command: demo, train (train_command.py), graph, gradcheck.
+"""The `tinygrad-edu` command: demo, train (train_command.py), graph, gradcheck, exercise.
 
 Subcommands import what they need when they run, so `import tinygrad_edu.cli` and
 `tinygrad-edu --version` stay light.
@@ -64,7 +64,28 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                        help="inputs per op (default: %(default)s)")
     check.add_argument("--first-order", action="store_true", help="skip gradgradcheck")
     check.add_argument("--list", action="store_true", help="list the ops and their rules")
+    _add_exercise_command(sub, populate=argv is not None and "exercise" in argv)
     return parser
+
+
+# -- exercise: the student kit (tinygrad_edu/exercise) -------------------------
+
+
+def _add_exercise_command(sub: Any, populate: bool) -> None:
+    """`tinygrad-edu exercise new|check`: its arguments live in tinygrad_edu.exercise."""
+    exercise = sub.add_parser("exercise", help="a kit of ops whose backward passes you "
+                              "write, and its grader")
+    if not populate:
+        return
+    from .exercise.command import add_exercise_arguments
+
+    add_exercise_arguments(exercise)
+
+
+def _run_exercise(args: argparse.Namespace) -> int:
+    from .exercise.command import run_exercise
+
+    return run_exercise(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,6 +129,8 @@ def _dispatch(argv: list[str]) -> int:
         return run_graph(args)
     if args.command == "gradcheck":
         return run_gradcheck(args)
+    if args.command == "exercise":
+        return _run_exercise(args)
     parser.print_help()
     return 0
 

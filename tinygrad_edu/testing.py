@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from .engine import Function
+from .engine import Function, toposort
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops.domain import Picker, Sample, Shape, binary_domain, reduce_domain, unary_domain
 from .tensor import Tensor, from_numpy
@@ -190,19 +190,45 @@ def _show_inputs(sample: Sample) -> str:
     return "\n".join(lines)
 
 
-def _check_sample(op: type[Function], sample: Sample, order: int) -> None:
+def _rerouted(call: Any, args: Sequence[Tensor], old: type[Function],
+              new: type[Function]) -> Any:
+    """`call`, replayed from the graph it records on `args` with every `old` node applied
+    as `new` (same inputs, same params): how a domain written with Tensor methods
+    (`x * y` reaches the built-in Mul) checks an op that re-implements Mul."""
+    out = call(*args)
+    outputs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+    nodes = [t for t in toposort(outputs) if t.grad_fn is not None]
+
+    def replay(*inputs: Tensor) -> Any:
+        # the graph's tensors by id: the originals stay alive in `args` and `nodes`
+        made = {id(a): b for a, b in zip(args, inputs)}
+        for node in nodes:
+            ctx = node.grad_fn
+            cls = new if type(ctx) is old else type(ctx)
+            parents = [made.get(id(p), p) for p in ctx.parents]
+            made[id(node)] = cls.apply(*parents, **ctx.params)
+        results = tuple(made.get(id(o), o) for o in outputs)
+        return results if isinstance(out, (tuple, list)) else results[0]
+
+    return replay
+
+
+def _check_sample(op: type[Function], sample: Sample, order: int,
+                  replaces: type[Function] | None = None) -> None:
     """Gradcheck (order 1) or gradgradcheck (order 2) one sample; any failure becomes a
     GradcheckError that shows the input."""
     stage = "first order (gradcheck)" if order == 1 else "second order (gradgradcheck)"
     try:
         args = sample_tensors(sample)
-        if order == 1 and op not in _graph_ops(sample.call(*args)):
+        call = sample.call if replaces is None else _rerouted(sample.call, args, replaces, op)
+        if order == 1 and op not in _graph_ops(call(*args)):
+            routed = "" if replaces is None else f" (nor {replaces.__name__})"
             raise GradcheckError(
-                f"the domain's call does not use {op.__name__}, so checking it would check "
-                f"something else: make it call the op, e.g. Sample(inputs, lambda x: "
+                f"the domain's call does not use {op.__name__}{routed}, so checking it would "
+                f"check something else: make it call the op, e.g. Sample(inputs, lambda x: "
                 f"{op.__name__}.apply(x))"
             )
-        (gradcheck if order == 1 else gradgradcheck)(sample.call, args)
+        (gradcheck if order == 1 else gradgradcheck)(call, args)
     except Exception as error:  # whatever goes wrong with the op belongs in the report
         report = str(error) if isinstance(error, GradcheckError) else (
             f"{type(error).__name__}: {error}")
@@ -213,14 +239,18 @@ def _check_sample(op: type[Function], sample: Sample, order: int) -> None:
 
 
 def check_op(op: type[Function], examples: int = 100, order: int = 2,
-             seed: int | None = None) -> int:
+             seed: int | None = None, *, replaces: type[Function] | None = None) -> int:
     """Gradcheck `op` (and with order=2 gradgradcheck it) on `examples` inputs drawn from
     its `domain`; returns how many inputs were checked.
 
     On a failure, hypothesis shrinks the input and an AssertionError (GradcheckError)
     reports the op, the order that failed, the input, the mismatching Jacobian
     entries and the likely bug. seed=None draws the same inputs on every run; pass
-    an int to draw others."""
+    an int to draw others.
+
+    `replaces=Mul` checks an op written to do what the built-in Mul does: in each
+    sample's graph every Mul is applied as `op` instead, so a domain that calls Tensor
+    methods (`x * y`) reaches `op`; without a domain of its own, `op` uses Mul's."""
     if not (isinstance(op, type) and issubclass(op, Function)):
         raise TypeError(f"check_op: expected an op (a Function subclass), got {op!r}")
     if order not in (1, 2):
@@ -228,7 +258,11 @@ def check_op(op: type[Function], examples: int = 100, order: int = 2,
                          f"got {order!r}")
     if examples < 1:
         raise ValueError(f"check_op: examples must be at least 1, got {examples}")
-    if not callable(getattr(op, "domain", None)):
+    if replaces is not None and not (isinstance(replaces, type) and issubclass(replaces, Function)):
+        raise TypeError(f"check_op: replaces must be an op (a Function subclass), "
+                        f"got {replaces!r}")
+    domain_of = op if replaces is None or callable(getattr(op, "domain", None)) else replaces
+    if not callable(getattr(domain_of, "domain", None)):
         raise GradcheckError(
             f"check_op({op.__name__}): the op declares no domain, so there is nothing to "
             f"draw inputs from; add one to the class, e.g. "
@@ -239,14 +273,16 @@ def check_op(op: type[Function], examples: int = 100, order: int = 2,
     # first-order bug must not hide behind a second-order failure at a simpler input
     for stage in range(1, order + 1):
         try:
-            tried = _search(op, examples, seed, stage)
+            tried = _search(op, examples, seed, stage, replaces, domain_of)
         except GradcheckError as failure:  # hypothesis re-raises the shrunk example's error
             raise GradcheckError(str(failure)) from None
         count = count or tried
     return count
 
 
-def _search(op: type[Function], examples: int, seed: int | None, order: int) -> int:
+def _search(op: type[Function], examples: int, seed: int | None, order: int,
+            replaces: type[Function] | None = None,
+            domain_of: type[Function] | None = None) -> int:
     """Run one order's check on hypothesis-drawn samples; how many were tried."""
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
@@ -260,7 +296,8 @@ def _search(op: type[Function], examples: int, seed: int | None, order: int) -> 
     def check(data: st.DataObject) -> None:
         nonlocal count
         count += 1
-        _check_sample(op, data.draw(op_samples(op)), order)
+        sample = data.draw(op_samples(domain_of or op))
+        _check_sample(op, sample, order, replaces)
 
     if seed is not None:
         check = hypothesis_seed(seed)(check)
