@@ -4,6 +4,7 @@ A PyTorch script: tests/test_pytorch_scripts.py runs it as it is (where torch is
 installed) and with its import lines alone rewritten to tinygrad_edu. torchvision is not
 needed: a small Dataset over the IDX files does what ToTensor + Normalize do.
 """
+# ruff: noqa: N812, UP008, UP032 (the tutorial's own spelling, kept as written)
 
 import argparse
 import gzip

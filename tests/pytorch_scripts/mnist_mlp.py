@@ -7,6 +7,7 @@ learning rate and epochs are arguments here (its values are the defaults), and a
 exponential learning-rate decay (off by default), so that a short test run on 5,000
 digits learns steadily.
 """
+# ruff: noqa: N806 (the tutorial's own spelling, kept as written)
 
 import argparse
 import gzip
