@@ -19,6 +19,7 @@ from .creation import (
     randint,
     randn,
     randn_like,
+    randperm,
     tensor,
     zeros,
     zeros_like,
@@ -108,8 +109,8 @@ def __getattr__(name: str):  # PEP 562: `tinygrad_edu.nn` without importing it u
 
 __all__ = [
     "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "arange", "eye", "rand", "randn",
-    "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "randint", "linspace",
-    "cat", "stack", "where", "maximum", "minimum",
+    "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "randint", "randperm",
+    "linspace", "cat", "stack", "where", "maximum", "minimum",
     "Function", "autograd", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
     "is_grad_enabled", "grad", "gradcheck", "gradgradcheck", "set_num_threads", "get_num_threads",
     "GradcheckError", "Generator", "manual_seed", "initial_seed", "save", "load", "CheckpointError",

@@ -1,4 +1,4 @@
-"""Functions that make new tensors: constants, ranges and random draws.
+"""Functions that make new tensors: constants, ranges, random draws and permutations.
 
 Each takes PyTorch's keywords dtype=, device= and requires_grad=; the device is
 checked by devices.py (only the CPU exists today).
@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from . import rng
 from .devices import resolve
 from .dtypes import to_dtype
-from .rng import generator
+from .rng import Generator, generator
 from .tensor import Tensor, from_numpy
 from .tensor_shape import shape_args
 
@@ -150,3 +151,13 @@ def randint(low: int, high: int | None = None, size: Any = None, *, dtype: Any =
     shape = shape_args((size,) if isinstance(size, int) else tuple(size))
     array = generator().integers(low, high, shape).astype(_dtype(dtype, "randint", np.int64))
     return _made("randint", array, device, requires_grad)
+
+
+def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0 .. n-1 (int64), from the framework's generator or `generator`."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
+    source = rng.generator() if generator is None else generator.numpy
+    array = source.permutation(int(n)).astype(_dtype(dtype, "randperm", np.int64))
+    return _made("randperm", array, device, requires_grad)

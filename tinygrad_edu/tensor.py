@@ -863,6 +863,10 @@ class Tensor:
         """This tensor: NumPy handles any memory layout, so no copy is needed."""
         return self
 
+    def is_contiguous(self) -> bool:
+        """True: every op accepts any layout, so code that asks never needs to copy."""
+        return True
+
     # -- picking by index tensors (tensor_index.py) and by rank (tensor_sort.py) ----
     gather = tensor_index.gather
     scatter_add = tensor_index.scatter_add
