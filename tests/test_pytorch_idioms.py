@@ -275,10 +275,6 @@ def detach_requires_grad_(tg):
 
 # Known gaps, each reported to the lead and listed in docs/pytorch_compatibility.md.
 GAPS = {
-    "floor_divide": "Tensor.__floordiv__ (x // 2) and __mod__ are missing",
-    "mm_method": "Tensor.mm / Tensor.bmm methods are missing (torch.mm and torch.bmm exist)",
-    "prod": "Tensor.prod / torch.prod are missing (needs a primitive with a backward)",
-    "sign": "Tensor.sign / torch.sign are missing (needs a primitive with zero gradient)",
 }
 
 

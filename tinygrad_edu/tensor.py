@@ -49,7 +49,9 @@ from .ops.elementwise import (
     Neg,
     Pow,
     Relu,
+    Remainder,
     Sigmoid,
+    Sign,
     Sqrt,
     Sub,
     Tanh,
@@ -67,7 +69,7 @@ from .ops.movement import (
     ScatterAdd,
     SetItem,
 )
-from .ops.reduce import Cumsum, Max, Min, Sum
+from .ops.reduce import Cumsum, Max, Min, Prod, Sum
 from .rng import generator
 from .tensor_shape import check_dim, shape_args
 
@@ -534,6 +536,34 @@ class Tensor:
     __pow__ = pow
     __neg__ = neg
 
+    def remainder(self, other: Any) -> Tensor:
+        """x % y with the sign of y, as Python and PyTorch (differentiable)."""
+        return Remainder.apply(*self._promoted(other))
+
+    def __mod__(self, other: Any) -> Tensor:
+        return self.remainder(other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        x, y = self._promoted(other)
+        return Remainder.apply(y, x)
+
+    def floor_divide(self, other: Any) -> Tensor:
+        """floor(x / y), as x // y. Its derivative is 0 wherever it exists, so the result
+        carries no gradient (PyTorch records it and fails in backward)."""
+        x, y = self._promoted(other)
+        return Tensor.wrap(np.floor_divide(x.data, y.data))
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        x, y = self._promoted(other)
+        return Tensor.wrap(np.floor_divide(y.data, x.data))
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 by the sign of each element; its gradient is 0."""
+        return Sign.apply(self)
+
     # x += y changes x in place, as in PyTorch (see _inplace)
     def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other)
@@ -622,6 +652,16 @@ class Tensor:
             keepdim: bool | None = None) -> Tensor:
         keep = keepdims if keepdim is None else keepdim
         return Sum.apply(self, axis=_axis(axis, dim), keepdims=bool(keep))
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None,
+             axis: int | None = None, keepdims: bool | None = None) -> Tensor:
+        """The product over one dim, or of all elements (as torch.prod)."""
+        axis = dim if axis is None else axis
+        keep = keepdim if keepdims is None else keepdims
+        x = self if dtype is None else self.cast(dtype)
+        if axis is not None:
+            axis = x._check_dim("prod", axis)
+        return Prod.apply(x, axis=axis, keepdims=bool(keep))
 
     def amax(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
              keepdim: bool | None = None) -> Tensor:
@@ -755,6 +795,21 @@ class Tensor:
         return MatMul.apply(self, self._operand(other))
 
     __matmul__ = matmul
+
+    def mm(self, other: Tensor) -> Tensor:
+        """A 2-d matrix product (as torch.mm: no broadcasting)."""
+        if self.ndim != 2 or getattr(other, "ndim", None) != 2:
+            raise RuntimeError(f"mm: expected two 2-d tensors, got shapes {tuple(self.shape)} "
+                               f"and {tuple(getattr(other, 'shape', ()))}")
+        return self.matmul(other)
+
+    def bmm(self, other: Tensor) -> Tensor:
+        """A batch of matrix products of two 3-d tensors with the same batch size."""
+        shapes = (tuple(self.shape), tuple(getattr(other, "shape", ())))
+        if self.ndim != 3 or len(shapes[1]) != 3 or shapes[0][0] != shapes[1][0]:
+            raise RuntimeError(f"bmm: expected two 3-d tensors with the same batch size, got "
+                               f"shapes {shapes[0]} and {shapes[1]}")
+        return self.matmul(other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return MatMul.apply(self._operand(other), self)

@@ -103,26 +103,31 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return input @ other
 
 
-def _check_rank(op: str, rank: int, *tensors: Tensor) -> None:
-    for name, t in zip(("input", "mat2"), tensors):
-        if t.ndim != rank:
-            raise RuntimeError(f"{op}: {name} must be a {rank}-d tensor, got shape "
-                               f"{tuple(t.shape)}")
-
-
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """The matrix product of two 2-d tensors (no broadcasting, as torch.mm)."""
-    _check_rank("mm", 2, input, mat2)
-    return input @ mat2
+    return input.mm(mat2)
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix products of two 3-d tensors with the same batch size."""
-    _check_rank("bmm", 3, input, mat2)
-    if input.shape[0] != mat2.shape[0]:
-        raise RuntimeError(f"bmm: batch sizes differ: {tuple(input.shape)} and "
-                           f"{tuple(mat2.shape)}")
-    return input @ mat2
+    return input.bmm(mat2)
+
+
+def sign(input: Tensor) -> Tensor:
+    return input.sign()
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *,
+         dtype: Any = None) -> Tensor:
+    return input.prod(dim, keepdim, dtype=dtype)
+
+
+def remainder(input: Any, other: Any) -> Tensor:
+    return input % other
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:
+    return input // other
 
 
 def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:

@@ -218,6 +218,45 @@ class Sqrt(Function):
 # -- piecewise and activations -----------------------------------------------
 
 
+class Sign(Function):
+    """d sign(x)/dx = 0 (a step: flat everywhere except at 0, where PyTorch also uses 0)."""
+    local_formula = (("0", "0"),)
+
+    reads_inputs = False
+
+    def forward(ctx, x: np.ndarray) -> np.ndarray:
+        return np.sign(x)
+
+    def backward(ctx, grad: Any) -> Any:
+        return grad.wrap(np.zeros_like(grad.data))
+
+    domain = unary_domain(lambda x: x.sign(), avoid=(0.0,))
+
+
+class Remainder(Function):
+    """d(x % y)/dx = 1, d(x % y)/dy = -floor(x / y) (Python's and PyTorch's remainder:
+    the sign of y)."""
+    local_formula = (("1", "1"), ("−floor({x} / {y})", "−floor({x} / {y})"))
+
+    def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(np.floor(x / y))
+        return np.mod(x, y)
+
+    def backward(ctx, grad: Any) -> tuple:
+        (quotient,) = ctx.saved_tensors
+        gx = _grad_for(ctx, 0, grad) if ctx.needs_input_grad[0] else None
+        gy = _grad_for(ctx, 1, -grad * quotient) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        # x / y kept away from whole numbers, where x % y jumps
+        shape = pick.shape()
+        y = pick.values(shape, 0.7, 1.5) * (1 if pick.boolean() else -1)
+        x = y * (pick.integer(-2, 2) + pick.values(shape, 0.2, 0.8))
+        return Sample((x, y), lambda a, b: a % b)
+
+
 class Abs(Function):
     """d|x|/dx = sign(x) (0 at x = 0 and at nan, as PyTorch)."""
     local_formula = (("sign({x})", "sign({x})"),)

@@ -115,3 +115,34 @@ class Cumsum(Function):
         shape = pick.shape(min_dims=1)
         axis = pick.integer(-len(shape), len(shape) - 1)
         return Sample((pick.values(shape),), lambda x: x.cumsum(axis))
+
+
+class Prod(Function):
+    """d prod(x)/dx_i = the product of the other elements: prod / x_i where x_i != 0;
+    at a single zero, the product of the rest; 0 where the slice has two zeros."""
+
+    def forward(ctx, x: np.ndarray, axis: int | None = None, keepdims: bool = False) -> np.ndarray:
+        return np.prod(x, axis=axis, keepdims=keepdims)
+
+    def backward(ctx, grad: Any) -> Any:
+        (x,) = ctx.parents
+        axis = ctx.params["axis"]
+        if not ctx.params["keepdims"]:
+            grad = grad.reshape(_kept_shape(x.shape, axis))
+        zero = x.data == 0
+        zeros = zero.sum(axis=axis, keepdims=True)
+        nonzero = x.where(~zero, 1.0)  # zeros replaced by 1: their product is the rest's
+        rest = Prod.apply(nonzero, axis=axis, keepdims=True)
+        # per element, the product of the others in its slice
+        alone = zero & (zeros == 1)  # the slice's only zero: the rest's product
+        no_zero = ~zero & (zeros == 0)  # a slice without zeros: prod / x_i
+        others = rest.where(alone, 0.0) + (rest / nonzero).where(no_zero, 0.0)
+        return grad * others
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        shape = pick.shape(min_dims=0, max_dims=2, max_side=3)
+        axis = None if pick.boolean() or not shape else pick.integer(-len(shape), len(shape) - 1)
+        keepdims = pick.boolean()
+        values = pick.values(shape, 0.5, 1.5) * np.where(pick.mask(shape), 1.0, -1.0)
+        return Sample((values,), lambda x: x.prod(axis, keepdims=keepdims))
