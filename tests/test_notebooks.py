@@ -79,3 +79,17 @@ def test_strip_removes_outputs(tmp_path):
     assert "x.ipynb: stripped" in done.stdout
     cell = load(docs / "x.ipynb")["cells"][0]
     assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_links_reach_site_pages(path):
+    """mkdocs-jupyter copies a notebook's links as they are and `mkdocs build --strict`
+    does not check them: a link must be written as the site's page (../page/), and the
+    page must exist."""
+    text = "\n".join("".join(c["source"]) for c in load(path)["cells"]
+                     if c["cell_type"] == "markdown")
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    local = [link for link in links if not re.match(r"[a-z]+:", link)]
+    bad = [link for link in local if not re.fullmatch(r"\.\./[\w-]+/(#[\w-]+)?", link)
+           or not (REPO / "docs" / f"{link[3:].split('/')[0]}.md").is_file()]
+    assert not bad, f"{path.name}: links that do not reach a docs page on the site: {bad}"
