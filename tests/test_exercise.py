@@ -135,7 +135,7 @@ def test_a_planted_bug_fails_with_its_report_and_the_others_pass(solved_kit, cap
         status, out, _ = run(capsys, "check", solved_kit, "reductions", *FAST)
         assert status == 1
         assert rows(out) == {"MyCumsum": "failed", "MySum": "passed", "MyMax": "passed",
-                             "MyMin": "passed"}
+                             "MyMin": "passed", "MyProd": "passed"}
         report = out.split("MyCumsum (reductions) failed:")[1]
         assert "check_op(MyCumsum) failed at first order" in report
         assert "input 0, shape" in report and "analytic (backward)" in report
@@ -216,7 +216,7 @@ def test_generated_test_files_run_under_pytest(solved_kit):
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_reductions.py"],
         cwd=solved_kit, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "4 passed" in done.stdout
+    assert "5 passed" in done.stdout
 
 
 # -- check_op's `replaces` keyword, which routes a domain's calls to the kit's op ----

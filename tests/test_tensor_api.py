@@ -403,7 +403,8 @@ def test_predicates_and_comparisons():
     assert tg.is_tensor(a) and not tg.is_tensor(np.ones(2))
     assert tg.allclose(a, a + 1e-9) and not tg.allclose(a, a + 1)
     assert tg.equal(a, tg.tensor([1.0, 2.0])) and not tg.equal(a, tg.tensor([1.0]))
-    with pytest.raises(RuntimeError, match=r"mm: input must be a 2-d tensor"):
+    expected = r"mm: expected two 2-d tensors, got shapes \(3,\) and \(3, 2\)"
+    with pytest.raises(RuntimeError, match=expected):
         tg.mm(tg.ones(3), tg.ones(3, 2))
 
 

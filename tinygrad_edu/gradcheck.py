@@ -206,8 +206,8 @@ class _Run:
 # ---------------------------------------------------------------------------
 
 
-def _common_ratio(block: _Block, atol: float) -> float | None:
-    """c when analytic = c * numeric in every entry of the block, else None."""
+def _common_ratio(block: _Block, atol: float) -> tuple[float, int] | None:
+    """(c, entries compared) when analytic = c * numeric in every entry of the block."""
     a, n = block.analytic, block.numeric
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(n))):
         return None
@@ -216,10 +216,10 @@ def _common_ratio(block: _Block, atol: float) -> float | None:
         return None
     c = float(np.median(a[big] / n[big]))
     close = np.abs(a - c * n) <= atol + 1e-3 * np.abs(c * n)
-    return c if bool(close.all()) else None
+    return (c, int(big.sum())) if bool(close.all()) else None
 
 
-def _ratio_suspect(c: float, block: _Block) -> str:
+def _ratio_suspect(c: float, block: _Block, compared: int) -> str:
     sizes = (int(np.prod(block.in_shape)), int(np.prod(block.out_shape)))
     many, few = max(sizes), max(min(sizes), 1)
     k = many // few if many % few == 0 else 1
@@ -240,6 +240,10 @@ def _ratio_suspect(c: float, block: _Block) -> str:
         return (f"constant factor: analytic = {c:.4g} * numeric everywhere, off by a factor "
                 "of 2 (a gradient counted twice or only half: a shared node accumulated twice, "
                 "ties in max/min, a missing 2 in d(x**2)/dx = 2x)")
+    if compared == 1:  # one number is always some multiple of another: no pattern to read
+        return (f"constant factor or a wrong rule: analytic = {c:.4g} * numeric at the one "
+                "entry compared; one number is always a multiple of another, so a wrong "
+                "constant and a wrong rule look alike here: re-derive the rule")
     return (f"constant factor: analytic = {c:.4g} * numeric everywhere; the rule's shape "
             "is right but a constant in it is wrong (re-derive the factor)")
 
@@ -265,9 +269,9 @@ def _suspect(run: _Run, block: _Block, bad: np.ndarray, eps: float, atol: float,
         return ("missing chain-rule factor: backward returns the same gradient whatever the "
                 "upstream gradient is (tried two random weightings of the outputs); multiply "
                 "the local derivative by backward's grad argument (grad * ...)")
-    c = _common_ratio(block, atol)
-    if c is not None:
-        return _ratio_suspect(c, block)
+    ratio = _common_ratio(block, atol)
+    if ratio is not None:
+        return _ratio_suspect(ratio[0], block, ratio[1])
     if a == 0 and n != 0:
         return ("no gradient: backward sent no gradient to this element: a missing path "
                 "(a detach, an op recorded under no_grad, a constant made from .data)")
