@@ -270,6 +270,9 @@ class Sigmoid(Function):
 
     def backward(ctx, grad: Any) -> Any:
         (s,) = ctx.saved_tensors
+        if not is_grad_enabled():  # not recorded: the same numbers without 4 Tensor ops
+            sd = s.data
+            return grad.wrap(grad.data * sd * (1.0 - sd))
         return grad * s * (1.0 - s)
 
     domain = unary_domain(lambda x: x.sigmoid(), low=-4.0, high=4.0)
@@ -286,6 +289,9 @@ class Tanh(Function):
 
     def backward(ctx, grad: Any) -> Any:
         (t,) = ctx.saved_tensors
+        if not is_grad_enabled():  # not recorded: the same numbers without 3 Tensor ops
+            td = t.data
+            return grad.wrap(grad.data * (1.0 - td * td))
         return grad * (1.0 - t * t)
 
     domain = unary_domain(lambda x: x.tanh())
