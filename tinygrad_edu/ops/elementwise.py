@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Function
+from ..engine import Function, is_grad_enabled
 from .domain import Picker, Sample, binary_domain, unary_domain
 from .reduce import unbroadcast
 from .special import erf
@@ -286,6 +286,11 @@ class Relu(Function):
 
     def backward(ctx, grad: Any) -> Any:
         (positive,) = ctx.saved_tensors
+        if not is_grad_enabled():
+            # not recorded: a multiply by the mask is branch-free; np.where branches per
+            # element and took 10-45 us on a 128x128 ReLU mask, the multiply 3 us
+            if np.isfinite(grad.data).all():  # an inf times the mask's 0 would be nan
+                return grad.wrap(grad.data * positive.data)
         return grad.where(positive, 0.0)  # not a multiply: inf * 0 would be nan
 
     domain = unary_domain(lambda x: x.relu(), avoid=(0.0,))
@@ -304,6 +309,9 @@ class Sigmoid(Function):
 
     def backward(ctx, grad: Any) -> Any:
         (s,) = ctx.saved_tensors
+        if not is_grad_enabled():  # not recorded: the same numbers without 4 Tensor ops
+            sd = s.data
+            return grad.wrap(grad.data * sd * (1.0 - sd))
         return grad * s * (1.0 - s)
 
     domain = unary_domain(lambda x: x.sigmoid(), low=-4.0, high=4.0)
@@ -320,6 +328,9 @@ class Tanh(Function):
 
     def backward(ctx, grad: Any) -> Any:
         (t,) = ctx.saved_tensors
+        if not is_grad_enabled():  # not recorded: the same numbers without 3 Tensor ops
+            td = t.data
+            return grad.wrap(grad.data * (1.0 - td * td))
         return grad * (1.0 - t * t)
 
     domain = unary_domain(lambda x: x.tanh())

@@ -59,7 +59,9 @@ class SGD(Optimizer):
             else:
                 buf = state["momentum_buffer"].data
                 buf *= momentum
-                buf += (1 - group["dampening"]) * grad
+                dampening = group["dampening"]
+                # (1 - 0) * grad would be a whole temporary array per step for nothing
+                buf += grad if dampening == 0 else (1 - dampening) * grad
             grad = grad + momentum * buf if group["nesterov"] else buf
         param -= lr * grad
 
