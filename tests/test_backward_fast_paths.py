@@ -1,0 +1,84 @@
+"""Ops whose backward has a NumPy fast path (taken when the backward pass is not being
+recorded) must give the numbers of their Tensor-op rule (taken under create_graph=True,
+which the second-order checks exercise): the two branches are compared here on inputs
+drawn by hypothesis, in float64."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tinygrad_edu as tg
+from tinygrad_edu import autograd
+from tinygrad_edu.nn import functional as F  # noqa: N812
+
+FINITE = st.floats(-5, 5, allow_nan=False, allow_infinity=False, width=64)
+
+
+def arrays(shape):
+    return hnp.arrays(np.float64, shape, elements=FINITE)
+
+
+def both_branches(fn, arrays_in, upstream):
+    """(gradients with the backward not recorded, gradients with it recorded)."""
+    results = []
+    for create_graph in (False, True):
+        xs = [tg.tensor(a, requires_grad=True) for a in arrays_in]
+        out = fn(*xs)
+        seed = tg.tensor(upstream) if upstream is not None else None
+        grads = autograd.grad(out, xs, grad_outputs=seed, create_graph=create_graph)
+        results.append([g.numpy() for g in grads])
+    return results
+
+
+def assert_same(fast, recorded):
+    for f, r in zip(fast, recorded):
+        np.testing.assert_allclose(f, r, rtol=1e-12, atol=1e-15, equal_nan=True)
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_unary_fast_path_matches_tensor_rule(name, data):
+    shape = data.draw(hnp.array_shapes(max_dims=3, max_side=4))
+    x = data.draw(arrays(shape))
+    upstream = data.draw(arrays(shape))
+    fast, recorded = both_branches(lambda t: getattr(t, name)(), [x], upstream)
+    assert_same(fast, recorded)
+
+
+def test_relu_fast_path_keeps_inf_times_masked_zero_at_zero():
+    # an inf upstream gradient at a masked element: the rule gives 0 there, not nan
+    x, upstream = np.array([-1.0, 2.0, -3.0]), np.array([np.inf, 1.0, -np.inf])
+    fast, recorded = both_branches(lambda t: t.relu(), [x], upstream)
+    np.testing.assert_array_equal(fast[0], [0.0, 1.0, 0.0])
+    assert_same(fast, recorded)
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), bias=st.booleans(), lead=st.integers(0, 2))
+def test_linear_fast_path_matches_tensor_rule(data, bias, lead):
+    batch = data.draw(st.lists(st.integers(1, 3), min_size=lead, max_size=lead))
+    n_in, n_out = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4))
+    arrays_in = [data.draw(arrays((*batch, n_in))), data.draw(arrays((n_out, n_in)))]
+    if bias:
+        arrays_in.append(data.draw(arrays((n_out,))))
+    upstream = data.draw(arrays((*batch, n_out)))
+    fast, recorded = both_branches(F.linear, arrays_in, upstream)
+    assert_same(fast, recorded)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_cross_entropy_fast_path_matches_tensor_rule(reduction, data):
+    rows, classes = data.draw(st.integers(1, 4)), data.draw(st.integers(2, 5))
+    logits = data.draw(arrays((rows, classes)))
+    target = np.array(data.draw(st.lists(st.integers(0, classes - 1),
+                                         min_size=rows, max_size=rows)))
+    upstream = data.draw(arrays((rows,))) if reduction == "none" else None
+    fast, recorded = both_branches(
+        lambda t: F.cross_entropy(t, tg.tensor(target), reduction=reduction), [logits],
+        upstream)
+    assert_same(fast, recorded)
