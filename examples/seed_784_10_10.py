@@ -40,6 +40,7 @@ parser.add_argument("--seed", type=int, default=0)
 args = parser.parse_args()
 
 # -- every labeled row, shuffled with a fixed seed: 1,000 dev, the rest train ---------
+official_test = None  # Kaggle's CSV comes without labeled test rows
 if args.csv:
     digits, source = CSVDigits(args.csv), f"{args.csv} (Kaggle CSV)"
 else:
@@ -48,6 +49,7 @@ else:
         default if default.is_dir() else None)
     digits = MNIST(root, train=True)
     source = f"the MNIST training set in {digits.folder}"
+    official_test = MNIST(digits.folder, train=False)  # never seen in training nor dev
 if digits.targets is None:
     raise SystemExit(f"{source} has no label column: the seed network needs labeled digits")
 if len(digits) <= DEV_ROWS:
@@ -98,3 +100,9 @@ with tg.no_grad():
     train_accuracy = accuracy(forward(x_train), y_train)
 print(f"after {args.steps} steps ({seconds:.1f} s): train {train_accuracy:.2%}, "
       f"dev {dev_accuracy():.2%} (the posts: about 85% dev)")
+if official_test is not None:
+    x_test, y_test = official_test.get_batch(np.arange(len(official_test)))
+    with tg.no_grad():
+        test_accuracy = accuracy(forward(tg.from_numpy(x_test.reshape(len(x_test), 784))),
+                                 tg.from_numpy(y_test))
+    print(f"official test set ({len(x_test):,} digits): {test_accuracy:.2%}")

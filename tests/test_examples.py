@@ -50,6 +50,7 @@ def test_seed_example_on_mnist_training_split():
     assert done.returncode == 0, done.stderr
     assert "5,000 digits from the MNIST training set" in done.stdout
     assert "4,000 train / 1,000 dev" in done.stdout and "after 20 steps" in done.stdout
+    assert "official test set (10,000 digits): " in done.stdout
 
 
 @pytest.mark.parametrize("flag", ["--csv", "--data"])
