@@ -338,8 +338,11 @@ def test_ctrl_c_keeps_a_consistent_checkpoint_and_resumes(tmp_path):
     args = train_args(data, out, "--epochs", "1000", "--constant-lr", "--batch-size", "8")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO),
                                                        os.environ.get("PYTHONPATH", "")]))
+    # a job started with `&` or nohup inherits SIGINT ignored; a terminal's Ctrl-C is the
+    # case under test, so the child starts with the default disposition
     proc = subprocess.Popen([sys.executable, "-m", "tinygrad_edu", *args], cwd=tmp_path,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not (out / "history.json").exists():  # the first epoch's files
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
@@ -366,10 +369,18 @@ def test_ctrl_c_keeps_a_consistent_checkpoint_and_resumes(tmp_path):
         np.testing.assert_allclose(a[name], b[name], rtol=0, atol=1e-6)
 
 
-def test_a_first_ctrl_c_finishes_the_step_and_drops_the_epoch(tmp_path, capsys):
+@pytest.fixture
+def python_sigint_handler():
+    """Python's own SIGINT handler for the test, whatever this process inherited (a run
+    under nohup or `&` starts with SIGINT ignored, where fit rightly leaves it alone)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_a_first_ctrl_c_finishes_the_step_and_drops_the_epoch(tmp_path, capsys,
+                                                                python_sigint_handler):
     """SIGINT sent to this process during a step: the step completes, the loop stops."""
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        pytest.skip("SIGINT has a handler of its own here")
     manual_seed(0)
     model, optimizer, scheduler = new_run()
     train, _ = loaders()
@@ -391,6 +402,26 @@ def test_a_first_ctrl_c_finishes_the_step_and_drops_the_epoch(tmp_path, capsys):
     assert "stopping after this step" in capsys.readouterr().err
     assert load(tmp_path / "last.npz")["epoch"] == 1
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_fit_leaves_an_ignored_sigint_ignored(tmp_path):
+    """Under nohup SIGINT is ignored on purpose: training must not start answering it."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        manual_seed(0)
+        model, optimizer, scheduler = new_run()
+        train, _ = loaders()
+        seen = []
+
+        class Look:
+            def on_step_end(self, step, model, logs):
+                seen.append(signal.getsignal(signal.SIGINT))
+
+        fit(model, optimizer, train, 1, progress=False, log=None, callbacks=[Look()])
+        assert seen and all(handler is signal.SIG_IGN for handler in seen)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # ------------------------------------------------------------- 6. callbacks ----
