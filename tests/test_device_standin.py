@@ -174,3 +174,64 @@ def test_optimizer_state_dict_loads_onto_the_parameters_device():
     again.load_state_dict(saved)
     assert all(v.device == DEV for s in again.state.values() for v in s.values()
                if isinstance(v, tg.Tensor))
+
+
+# -- composites and library functions: same numbers on the device ------------------------
+
+def _assigned(x, i):
+    out = x.clone()
+    out[0, [1, 2]] = 5.0
+    out[i[:, 0]] = x[1]
+    return out
+
+
+COMPOSITES = {
+    "gather": lambda x, i: x.gather(1, i),
+    "scatter_add": lambda x, i: x.scatter_add(1, i, x[:, :2]),
+    "masked_fill": lambda x, i: x.masked_fill(x > 0, 0.0),
+    "sort": lambda x, i: x.sort(1, descending=True).values,
+    "argsort": lambda x, i: x.argsort(1),
+    "topk": lambda x, i: x.topk(2, 1).values,
+    "max_dim": lambda x, i: x.max(1).indices,
+    "min_dim": lambda x, i: x.min(1, keepdim=True).values,
+    "norm": lambda x, i: x.norm(p=3),
+    "tril": lambda x, i: x.triu(1),
+    "einsum": lambda x, i: tg.einsum("ij,kj->ik", x, x),
+    "flip": lambda x, i: x.flip(0),
+    "std": lambda x, i: x.std(1),
+    "logsumexp": lambda x, i: x.logsumexp(1),
+    "where": lambda x, i: tg.where(x > 0, x, 0.5),
+    "setitem": lambda x, i: _assigned(x, i),
+    "getitem_list": lambda x, i: x[[0, 2]],
+    "floordiv": lambda x, i: x // 0.3,
+    "gelu": lambda x, i: F.gelu(x),
+    "bce": lambda x, i: F.binary_cross_entropy_with_logits(x, (x > 0).float()),
+    "nll": lambda x, i: F.nll_loss(x.log_softmax(-1), i[:, 0]),
+    "one_hot": lambda x, i: F.one_hot(i[:, 0], 4),
+    "smoothing": lambda x, i: F.cross_entropy(x, i[:, 1], label_smoothing=0.1),
+    "avg_pool": lambda x, i: F.avg_pool2d(x.reshape(1, 1, 3, 4), 2, padding=1,
+                                          count_include_pad=False),
+    "max_pool_idx": lambda x, i: F.max_pool2d(x.reshape(1, 1, 3, 4), 2, padding=1,
+                                              return_indices=True)[1],
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSITES))
+def test_composites_on_the_device(name):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    i = np.array([[0, 1], [2, 3], [1, 1]])
+    expected = COMPOSITES[name](tg.tensor(x), tg.tensor(i))
+    got = COMPOSITES[name](tg.tensor(x, device=DEV), tg.tensor(i, device=DEV))
+    assert got.device == DEV
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_init_and_random_fills_stay_on_the_device():
+    w = tg.zeros(3, 4, device=DEV)
+    nn.init.kaiming_uniform_(w)
+    nn.init.orthogonal_(w)
+    w.normal_()
+    assert w.device == DEV and w.new_zeros(2).device == DEV
+    assert tg.zeros_like(w).device == DEV and tg.randn_like(w).device == DEV  # as PyTorch
+    assert tg.ones_like(w, device="cpu").device == "cpu"

@@ -78,33 +78,38 @@ def _like(t: Tensor, dtype: Any, op: str) -> np.dtype:
     return t.dtype if dtype is None else to_dtype(dtype, op)
 
 
+def _where(t: Tensor, device: Any) -> Any:
+    """The device of a *_like result: t's unless given, as PyTorch."""
+    return t.device if device is None else device
+
+
 def zeros_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
-    return _made("zeros_like", np.zeros(t.shape, dtype=_like(t, dtype, "zeros_like")), device,
-                 requires_grad)
+    return _made("zeros_like", np.zeros(t.shape, dtype=_like(t, dtype, "zeros_like")),
+                 _where(t, device), requires_grad)
 
 
 def ones_like(t: Tensor, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    return _made("ones_like", np.ones(t.shape, dtype=_like(t, dtype, "ones_like")), device,
-                 requires_grad)
+    return _made("ones_like", np.ones(t.shape, dtype=_like(t, dtype, "ones_like")),
+                 _where(t, device), requires_grad)
 
 
 def full_like(t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
     array = np.full(t.shape, fill_value, dtype=_like(t, dtype, "full_like"))
-    return _made("full_like", array, device, requires_grad)
+    return _made("full_like", array, _where(t, device), requires_grad)
 
 
 def rand_like(t: Tensor, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    return rand(t.shape, dtype=_like(t, dtype, "rand_like"), device=device,
+    return rand(t.shape, dtype=_like(t, dtype, "rand_like"), device=_where(t, device),
                 requires_grad=requires_grad)
 
 
 def randn_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
-    return randn(t.shape, dtype=_like(t, dtype, "randn_like"), device=device,
+    return randn(t.shape, dtype=_like(t, dtype, "randn_like"), device=_where(t, device),
                  requires_grad=requires_grad)
 
 
