@@ -235,3 +235,31 @@ def test_init_and_random_fills_stay_on_the_device():
     assert w.device == DEV and w.new_zeros(2).device == DEV
     assert tg.zeros_like(w).device == DEV and tg.randn_like(w).device == DEV  # as PyTorch
     assert tg.ones_like(w, device="cpu").device == "cpu"
+
+
+# -- CUDA detection (without a GPU: a stand-in for the cupy module) -------------------------
+
+
+@pytest.mark.parametrize(("count", "expected"), [
+    (0, "CuPy is installed but sees no GPU"),
+    (RuntimeError("no CUDA driver"), "CuPy is installed but finds no GPU (RuntimeError: "
+                                     "no CUDA driver)"),
+])
+def test_cuda_detection_says_what_is_missing(monkeypatch, count, expected):
+    import sys
+    import types
+
+    def device_count():
+        if isinstance(count, Exception):
+            raise count
+        return count
+
+    fake = types.ModuleType("cupy")
+    fake.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(getDeviceCount=device_count))
+    monkeypatch.setitem(sys.modules, "cupy", fake)
+    monkeypatch.setattr(backend, "_cuda_problem", None)  # forget the real answer
+    assert backend.cuda_backend() is None and backend.cuda_problem() == expected
+    assert not tg.cuda.is_available() and tg.accelerator.current_accelerator() is None
+    with pytest.raises(RuntimeError, match=r"CUDA is not available: Tensor.to asked for "
+                                           r"device 'cuda'.*" + expected.split(" (")[0]):
+        tg.ones(1).to("cuda")
