@@ -372,10 +372,8 @@ class Function:
             else:
                 first = inputs[0]
                 arrays = [t.data for t in inputs]
-                kind = type(arrays[0])
-                for array in arrays:
-                    if type(array) is not kind:
-                        devices.check_same(ctx.name, arrays)
+                if len(arrays) > 1 and len({a.__class__ for a in arrays}) > 1:
+                    devices.check_same(ctx.name, arrays)
                 out_data = ctx.forward(*arrays, **params)
                 recording = _grad_enabled and any([t.requires_grad for t in inputs])
         except (ValueError, IndexError) as error:
