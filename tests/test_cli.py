@@ -269,3 +269,28 @@ def test_gradcheck_command_lists_ops_and_refuses_unknown_names(capsys):
     assert listed == set(Function.registry)
     assert main(["gradcheck", "Mull"]) == 2
     assert "no registered op named Mull" in capsys.readouterr().err
+
+
+def test_train_on_the_standin_device_matches_the_cpu(tiny_mnist, tmp_path, capsys):
+    """--device runs the whole recipe (shift augmentation, cnn, checkpoints, plots) through
+    the device code paths; the stand-in device computes with NumPy, so the run is the
+    CPU's to rounding."""
+    lines = []
+    for device in ("cpu", "standin"):
+        out = tmp_path / device
+        assert main(train(tiny_mnist, out, "--model", "cnn", "--device", device)) == 0
+        match = ACCURACY_LINE.search(capsys.readouterr().out)
+        assert match
+        lines.append(match.group(2))
+        weights = nn.load(out / "model.npz")
+        assert all(t.device == "cpu" for t in weights.values())
+    assert lines[0] == lines[1]
+
+
+def test_train_on_cuda_without_a_gpu_is_refused(tiny_mnist, tmp_path, capsys):
+    if tinygrad_edu.cuda.is_available():
+        pytest.skip("a GPU is present")
+    assert main(train(tiny_mnist, tmp_path / "o", "--device", "cuda")) == 2
+    err = capsys.readouterr().err
+    assert "CUDA is not available: train --device asked for device 'cuda'" in err
+    assert "CuPy" in err

@@ -1,7 +1,8 @@
 """Functions that make new tensors: constants, ranges, random draws and permutations.
 
 Each takes PyTorch's keywords dtype=, device= and requires_grad=; the device is
-checked by devices.py (only the CPU exists today).
+checked by devices.py. Values are made on the host and copied to the device once;
+random draws on a device come from that device's own seeded stream (rng.py).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from typing import Any
 import numpy as np
 
 from . import rng
-from .devices import resolve
+from .backend import transfer
+from .devices import CPU, resolve
 from .dtypes import to_dtype
-from .rng import Generator, generator
+from .rng import Generator
 from .tensor import Tensor, from_numpy
 from .tensor_shape import shape_args
 
@@ -29,14 +31,23 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     """A new tensor holding a copy of `data` (as torch.tensor)."""
     if isinstance(dtype, bool):  # the old order tensor(data, requires_grad, dtype)
         dtype, requires_grad = None, dtype
-    resolve(device, "tensor")
-    return Tensor(data, requires_grad=requires_grad,
-                  dtype=None if dtype is None else to_dtype(dtype, "tensor"))
+    dev = resolve(device, "tensor")
+    out = Tensor(data, dtype=None if dtype is None else to_dtype(dtype, "tensor"))
+    if dev != CPU and dev != out.device:
+        out = Tensor.wrap(transfer(out.data, dev.type))
+    return out.requires_grad_(requires_grad) if requires_grad else out
 
 
-def _made(op: str, array: np.ndarray, device: Any, requires_grad: bool) -> Tensor:
-    resolve(device, op)
-    return from_numpy(array).requires_grad_(requires_grad)
+def _made(op: str, array: Any, device: Any, requires_grad: bool) -> Tensor:
+    dev = resolve(device, op)
+    if dev == CPU:
+        return from_numpy(array).requires_grad_(requires_grad)
+    return Tensor.wrap(transfer(array, dev.type)).requires_grad_(requires_grad)
+
+
+def _stream(device: Any, op: str) -> Any:
+    """The random stream of the device `device` names."""
+    return rng.device_generator(resolve(device, op).type)
 
 
 def zeros(*shape: Any, dtype: Any = None, device: Any = None,
@@ -67,33 +78,38 @@ def _like(t: Tensor, dtype: Any, op: str) -> np.dtype:
     return t.dtype if dtype is None else to_dtype(dtype, op)
 
 
+def _where(t: Tensor, device: Any) -> Any:
+    """The device of a *_like result: t's unless given, as PyTorch."""
+    return t.device if device is None else device
+
+
 def zeros_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
-    return _made("zeros_like", np.zeros(t.shape, dtype=_like(t, dtype, "zeros_like")), device,
-                 requires_grad)
+    return _made("zeros_like", np.zeros(t.shape, dtype=_like(t, dtype, "zeros_like")),
+                 _where(t, device), requires_grad)
 
 
 def ones_like(t: Tensor, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    return _made("ones_like", np.ones(t.shape, dtype=_like(t, dtype, "ones_like")), device,
-                 requires_grad)
+    return _made("ones_like", np.ones(t.shape, dtype=_like(t, dtype, "ones_like")),
+                 _where(t, device), requires_grad)
 
 
 def full_like(t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
     array = np.full(t.shape, fill_value, dtype=_like(t, dtype, "full_like"))
-    return _made("full_like", array, device, requires_grad)
+    return _made("full_like", array, _where(t, device), requires_grad)
 
 
 def rand_like(t: Tensor, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    return rand(t.shape, dtype=_like(t, dtype, "rand_like"), device=device,
+    return rand(t.shape, dtype=_like(t, dtype, "rand_like"), device=_where(t, device),
                 requires_grad=requires_grad)
 
 
 def randn_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
-    return randn(t.shape, dtype=_like(t, dtype, "randn_like"), device=device,
+    return randn(t.shape, dtype=_like(t, dtype, "randn_like"), device=_where(t, device),
                  requires_grad=requires_grad)
 
 
@@ -125,14 +141,16 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
 def rand(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
          ) -> Tensor:
     """Uniform on [0, 1), from the framework's seeded generator."""
-    array = generator().random(shape_args(shape), dtype=np.float64).astype(_dtype(dtype, "rand"))
+    array = _stream(device, "rand").random(shape_args(shape), dtype=np.float64).astype(
+        _dtype(dtype, "rand"))
     return _made("rand", array, device, requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
           ) -> Tensor:
     """Standard normal, from the framework's seeded generator."""
-    array = generator().standard_normal(shape_args(shape)).astype(_dtype(dtype, "randn"))
+    array = _stream(device, "randn").standard_normal(shape_args(shape)).astype(
+        _dtype(dtype, "randn"))
     return _made("randn", array, device, requires_grad)
 
 
@@ -149,7 +167,8 @@ def randint(low: int, high: int | None = None, size: Any = None, *, dtype: Any =
     if low >= high:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
     shape = shape_args((size,) if isinstance(size, int) else tuple(size))
-    array = generator().integers(low, high, shape).astype(_dtype(dtype, "randint", np.int64))
+    array = _stream(device, "randint").integers(low, high, shape).astype(
+        _dtype(dtype, "randint", np.int64))
     return _made("randint", array, device, requires_grad)
 
 

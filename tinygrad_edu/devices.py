@@ -1,8 +1,11 @@
 """Devices: where a tensor's numbers live. Every device decision is made here.
 
-Only the CPU exists today (NumPy arrays). `device("cuda:0")` can be named, as in
-PyTorch, but asking for it (Tensor.to, creation functions, Module.to) is a clear
-error until a CuPy device is added; that change belongs in this file.
+"cpu" holds NumPy arrays; "cuda" (index 0) holds CuPy arrays when CuPy is installed
+and sees a GPU; "standin" holds the stand-in device's arrays (standin.py): NumPy
+underneath, but refusing implicit conversion as CuPy does, so tests without a GPU run
+the device code paths. Which array module computes on which device is backend.py's
+business; this file names devices, checks that they exist, and says which device an
+array is on.
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from . import backend
 from .dtypes import to_dtype
 
-# Device types PyTorch knows; all but "cpu" are unavailable here.
-KNOWN_TYPES = ("cpu", "cuda", "mps", "xpu", "hip", "meta")
-AVAILABLE_TYPES = ("cpu",)
+# Device types PyTorch knows, and the stand-in device of the tests (standin.py).
+KNOWN_TYPES = ("cpu", "cuda", "mps", "xpu", "hip", "meta", "standin")
+# Types that exist wherever tinygrad_edu runs; "cuda" exists when CuPy sees a GPU.
+AVAILABLE_TYPES = ("cpu", "standin")
 
 
 class device:  # noqa: N801 (PyTorch's name)
@@ -78,6 +83,9 @@ class device:  # noqa: N801 (PyTorch's name)
 
 
 CPU = device("cpu")
+STANDIN = device("standin")
+CUDA = device("cuda", 0)
+_BY_BACKEND = {"cpu": CPU, "standin": STANDIN, "cuda": CUDA}
 
 
 def is_device_like(value: Any) -> bool:
@@ -86,7 +94,29 @@ def is_device_like(value: Any) -> bool:
 
 
 def available(dev: device) -> bool:
-    return dev.type in AVAILABLE_TYPES and dev.index in (None, 0)
+    if dev.index not in (None, 0):  # one device of each type (no multi-GPU)
+        return False
+    if dev.type == "cuda":
+        return backend.cuda_backend() is not None
+    return dev.type in AVAILABLE_TYPES
+
+
+def of_array(array: Any) -> device:
+    """The device holding `array`."""
+    if type(array) is np.ndarray:
+        return CPU
+    return _BY_BACKEND[backend.backend_of(array).name]
+
+
+def check_same(op: str, arrays: Any) -> None:
+    """Raise a RuntimeError naming `op` and two devices when `arrays` are not all on one
+    device (as PyTorch: ops never copy between devices behind the user's back)."""
+    found = {of_array(a) for a in arrays}
+    if len(found) > 1:
+        names = " and ".join(sorted(str(d) for d in found))
+        raise RuntimeError(
+            f"{op}: expected all tensors on one device, but found tensors on {names}; "
+            "move them with .to(device) first")
 
 
 def resolve(spec: Any, op: str) -> device:
@@ -102,16 +132,18 @@ def resolve(spec: Any, op: str) -> device:
         raise type(error)(f"{op}: {error}") from None
     if not available(dev):
         raise RuntimeError(unavailable_message(dev, op))
-    return CPU if dev.type == "cpu" else dev
+    return _BY_BACKEND[dev.type]
 
 
 def unavailable_message(dev: device, op: str) -> str:
     if dev.type == "cuda":
-        return (f"CUDA is not available: {op} asked for device '{dev}' (tinygrad_edu runs "
-                "on the CPU; a CuPy device is planned)")
-    if dev.type == "cpu":
-        return f"{op}: device '{dev}' does not exist; the CPU is device 'cpu' (index 0)"
-    return f"{op}: device '{dev}' is not available (tinygrad_edu runs on the CPU only)"
+        why = backend.cuda_problem() or "only device 'cuda:0' is supported"
+        return f"CUDA is not available: {op} asked for device '{dev}' ({why})"
+    if dev.type in AVAILABLE_TYPES:
+        return (f"{op}: device '{dev}' does not exist; there is one {dev.type} device, "
+                f"'{dev.type}' (index 0)")
+    return (f"{op}: device '{dev}' is not available (tinygrad_edu runs on the CPU, on CUDA "
+            "through CuPy, and on the test device 'standin')")
 
 
 def parse_to_args(op: str, args: tuple, kwargs: dict[str, Any]) -> tuple[device | None,

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import backend, devices
 from .graph import BackwardStep, run_grad_hooks, seed_gradient, shape_error, toposort
 
 # ---------------------------------------------------------------------------
@@ -358,7 +359,11 @@ class Function:
         try:
             if len(inputs) == 2 and not params:
                 first, second = inputs
-                out_data = ctx.forward(first.data, second.data)
+                x, y = first.data, second.data
+                # arrays of one device share a type: one comparison (__class__: the fastest)
+                if x.__class__ is not y.__class__:
+                    devices.check_same(ctx.name, (x, y))
+                out_data = ctx.forward(x, y)
                 recording = _grad_enabled and (first.requires_grad or second.requires_grad)
             elif len(inputs) == 1 and not params:
                 first = inputs[0]
@@ -366,14 +371,18 @@ class Function:
                 recording = _grad_enabled and first.requires_grad
             else:
                 first = inputs[0]
-                out_data = ctx.forward(*[t.data for t in inputs], **params)
+                arrays = [t.data for t in inputs]
+                if len(arrays) > 1 and len({a.__class__ for a in arrays}) > 1:
+                    devices.check_same(ctx.name, arrays)
+                out_data = ctx.forward(*arrays, **params)
                 recording = _grad_enabled and any([t.requires_grad for t in inputs])
         except (ValueError, IndexError) as error:
             raise shape_error(ctx.name, inputs, error) from None
         if type(out_data) is not np.ndarray:
             # ufuncs turn 0-d arrays into NumPy scalars; keep the saved output's identity
-            scalar, out_data = out_data, np.asarray(out_data)
-            ctx._saved = tuple(out_data if a is scalar else a for a in ctx._saved or ())
+            scalar, out_data = out_data, backend.as_array(out_data)
+            if out_data is not scalar:  # device arrays come back as they are
+                ctx._saved = tuple(out_data if a is scalar else a for a in ctx._saved or ())
         if recording:
             ctx.parents = inputs
             ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from .backend import array_module
 
 if TYPE_CHECKING:
     from .engine import Function
@@ -75,9 +75,9 @@ def seed_gradient(root: Any, gradient: Any) -> Any:
                 "same shape as the output (e.g. y.backward(ones_like(y))) or reduce it "
                 "first (y.sum().backward())."
             )
-        return root.wrap(np.ones_like(root.data))
+        return root.wrap(array_module(root.data).ones_like(root.data))
     if not hasattr(gradient, "grad_fn"):  # an array or a number, not a Tensor
-        gradient = root.wrap(np.array(gradient, dtype=root.dtype))
+        gradient = root.wrap(array_module(root.data).array(gradient, dtype=root.dtype))
     if tuple(gradient.shape) != tuple(root.shape):
         raise RuntimeError(
             f"backward: gradient has shape {tuple(gradient.shape)} but the output "

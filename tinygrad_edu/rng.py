@@ -1,4 +1,5 @@
-"""The one random generator behind rand, randn, initialization, dropout and shuffling."""
+"""The one random generator behind rand, randn, initialization, dropout and shuffling,
+and one per other device type (drawing arrays there), all seeded by `manual_seed`."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from typing import Any
 
 import numpy as np
 
+from . import backend
+
 # PyTorch's CPU generator starts from a fixed seed, so an unseeded run is still
 # reproducible; we do the same.
 _DEFAULT_SEED = 0
 _generator = np.random.default_rng(_DEFAULT_SEED)
 _seed = _DEFAULT_SEED
+# the other devices' streams, made on first use from the seed current then
+_device_generators: dict[str, Any] = {}
 
 
 def manual_seed(seed: int) -> np.random.Generator:
@@ -21,7 +26,29 @@ def manual_seed(seed: int) -> np.random.Generator:
         raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
     _seed = int(seed)
     _generator = np.random.default_rng(_seed)
+    _device_generators.clear()  # as PyTorch: manual_seed seeds every device
     return _generator
+
+
+def seed_device(name: str, seed: int) -> None:
+    """Reseed only the generator of the device type `name` (torch.cuda.manual_seed)."""
+    found = backend.backend_named(name)
+    if found is not None:
+        _device_generators[name] = found.make_generator(int(seed))
+
+
+def device_generator(name: str) -> Any:
+    """The random stream of device type `name`: the framework's generator for "cpu",
+    else that device's own (numpy.random.Generator's method names, arrays on the device)."""
+    if name == "cpu":
+        return _generator
+    stream = _device_generators.get(name)
+    if stream is None:
+        found = backend.backend_named(name)
+        if found is None:
+            raise RuntimeError(f"random numbers on device '{name}': it is not available")
+        stream = _device_generators[name] = found.make_generator(_seed)
+    return stream
 
 
 def initial_seed() -> int:

@@ -30,6 +30,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from .backend import to_host, transfer
+from .devices import device, resolve
 from .files import atomic_open
 from .tensor import Tensor, from_numpy
 
@@ -79,7 +81,8 @@ class _Encoder:
         )
 
     def _array(self, obj: Any, where: str) -> dict[str, Any]:
-        array = np.asarray(obj.data if isinstance(obj, Tensor) else obj)
+        # a tensor on a device is copied to the host: saving is an explicit way off it
+        array = to_host(obj.data) if isinstance(obj, Tensor) else np.asarray(obj)
         if array.dtype.hasobject:
             raise TypeError(f"save: {where!r} is an object array; only numeric, bool and "
                             "string arrays can be saved (object arrays would need pickle)")
@@ -129,10 +132,11 @@ def _write_npz(file: Any, arrays: dict[str, np.ndarray]) -> None:
 def load(f: PathOrFile, map_location: Any = None, weights_only: bool | None = True) -> Any:
     """Read what `save` wrote (or a plain .npz: then a dict of its arrays).
 
-    map_location: None, "cpu" or a cpu device (tinygrad_edu runs on the CPU only).
+    map_location: None or "cpu" (tensors on the CPU), or a device ("cuda", "standin",
+    a `device`): every tensor is copied there.
     weights_only: accepted for PyTorch scripts; True and False load the same thing,
     because the format cannot hold pickled objects and `load` never unpickles."""
-    _check_map_location(map_location)
+    target = _check_map_location(map_location)
     if weights_only is not None and not isinstance(weights_only, bool):
         raise TypeError(f"load: weights_only must be a bool, got {weights_only!r}")
     source: Any = f if hasattr(f, "read") else os.fspath(f)
@@ -148,15 +152,18 @@ def load(f: PathOrFile, map_location: Any = None, weights_only: bool | None = Tr
         raise CheckpointError(f"load: {name} cannot be read as an .npz checkpoint "
                               f"({type(error).__name__}: {error})") from None
     with archive:
-        return _Reader(archive, name).load()
+        return _Reader(archive, name, target).load()
 
 
-def _check_map_location(map_location: Any) -> None:
-    device = getattr(map_location, "type", map_location)  # torch.device-like objects
-    if map_location is None or device == "cpu" or str(map_location) == "cpu":
-        return
-    raise ValueError(f"load: map_location must be None, 'cpu' or a cpu device "
-                     f"(tinygrad_edu runs on the CPU only), got {map_location!r}")
+def _check_map_location(map_location: Any) -> str:
+    """The device type tensors are loaded onto ("cpu" for None)."""
+    kind = getattr(map_location, "type", map_location)  # torch.device-like objects
+    if map_location is None or kind == "cpu" or str(map_location) == "cpu":
+        return "cpu"
+    if isinstance(map_location, (str, device)):
+        return resolve(map_location, "load").type  # an unavailable device is an error
+    raise ValueError(f"load: map_location must be None, a device name or a device, "
+                     f"got {map_location!r}")
 
 
 def _describe_non_zip(source: Any) -> str:
@@ -185,9 +192,10 @@ def _describe_non_zip(source: Any) -> str:
 class _Reader:
     """Reads the members of one open archive, turning every failure into CheckpointError."""
 
-    def __init__(self, archive: zipfile.ZipFile, name: str) -> None:
+    def __init__(self, archive: zipfile.ZipFile, name: str, target: str = "cpu") -> None:
         self.archive = archive
         self.name = name
+        self.target = target  # the device type tensors are loaded onto
         self.members = set(archive.namelist())
         self.cache: dict[str, Any] = {}
 
@@ -262,7 +270,9 @@ class _Reader:
                 return array
             if kind == "numpy_scalar":
                 return array[()]
-            tensor = from_numpy(array)  # read_array made a fresh array: no copy needed
+            # read_array made a fresh array: no copy needed on the CPU
+            tensor = from_numpy(array) if self.target == "cpu" else Tensor.wrap(
+                transfer(array, self.target))
             if node.get("requires_grad", False):
                 tensor.requires_grad_(True)
             self.cache[member] = tensor

@@ -24,6 +24,16 @@ from . import (
     tensor_shape,
     tensor_sort,
 )
+from .backend import (
+    array_module,
+    as_array,
+    backend_of,
+    full_like_scalar,
+    is_array,
+    to_host,
+    transfer,
+    writeable,
+)
 from .hooks import RemovableHandle, add_hook
 from .ops.dtypes import (
     NUMBER_KINDS,
@@ -70,7 +80,7 @@ from .ops.movement import (
     SetItem,
 )
 from .ops.reduce import Cumsum, Max, Min, Prod, Sum
-from .rng import generator
+from .rng import device_generator
 from .tensor_shape import check_dim, shape_args
 
 Axis = int | Sequence[int] | None
@@ -81,7 +91,9 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     """A fresh array for Tensor(data): Python floats become float32, arrays keep their dtype."""
     if isinstance(data, Tensor):
         data = data.data
-    array = np.array(data)
+    on_device = is_array(data) and type(data) is not np.ndarray
+    # a device array is copied on its device (no trip through the host)
+    array = array_module(data).array(data) if on_device else np.array(data)
     if array.dtype.kind not in NUMBER_KINDS:  # checked before any dtype= conversion:
         # NumPy would parse strings ("1.5") or drop imaginary parts on the way
         raise TypeError(
@@ -90,7 +102,7 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
         )
     if dtype is not None:
         return array.astype(check_dtype("Tensor", dtype), copy=False)
-    if array.dtype == np.float64 and not isinstance(data, (np.ndarray, np.generic)):
+    if array.dtype == np.float64 and not (on_device or isinstance(data, (np.ndarray, np.generic))):
         array = array.astype(np.float32)  # Python numbers: float32 by default, as PyTorch
     return array
 
@@ -104,14 +116,17 @@ def _axis(axis: Axis, dim: Axis) -> Any:
     return axis
 
 
-def _index(index: Any) -> Any:
-    """Tensors and lists inside an index become NumPy arrays."""
+def _index(index: Any, like: Any) -> Any:
+    """Tensors and lists inside an index become arrays; host index arrays move to the
+    device of `like` (the indexed array), where indexing happens."""
     if isinstance(index, tuple):
-        return tuple(_index(i) for i in index)
+        return tuple(_index(i, like) for i in index)
     if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, list):
-        return np.asarray(index)
+        index = index.data
+    elif isinstance(index, list):
+        index = np.asarray(index)
+    if type(index) is np.ndarray and type(like) is not np.ndarray:
+        return transfer(index, backend_of(like).name)
     return index
 
 
@@ -142,7 +157,7 @@ class Tensor:
         method on the tensors it is handed); user code calls `from_numpy`.
         """
         t = Tensor.__new__(Tensor)
-        t.data = data if type(data) is np.ndarray else np.asarray(data)  # NumPy scalars too
+        t.data = data if type(data) is np.ndarray else as_array(data)  # NumPy scalars too
         t.grad = None
         t.grad_fn = ctx
         t.requires_grad = ctx is not None
@@ -182,8 +197,9 @@ class Tensor:
         return int(self.data.size)
 
     def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied: detach semantics, as PyTorch)."""
-        return self.data
+        """The underlying array (shared, not copied: detach semantics, as PyTorch); a
+        tensor on another device gives a NumPy copy (the explicit way off the device)."""
+        return self.data if type(self.data) is np.ndarray else to_host(self.data)
 
     def item(self) -> Real | int | bool:
         if self.data.size != 1:
@@ -197,6 +213,10 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if type(self.data) is not np.ndarray:  # as PyTorch: no implicit copy off a device
+            raise TypeError(
+                f"cannot convert a tensor on device '{self.device}' to a NumPy array "
+                "implicitly; use .cpu() or .numpy() first")
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __len__(self) -> int:
@@ -224,8 +244,11 @@ class Tensor:
     __hash__ = object.__hash__  # == is elementwise, so hash by identity as PyTorch
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(to_host(self.data), separator=", ", prefix="tensor(",
+                               precision=4)
         extras = []
+        if type(self.data) is not np.ndarray:
+            extras.append(f"device='{self.device}'")
         if self.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
         if self.grad_fn is not None:
@@ -317,12 +340,12 @@ class Tensor:
                 f"{op}: the result has dtype {values.dtype}, which cannot be stored "
                 f"in place in a tensor of dtype {self.dtype}"
             )
-        if not self.data.flags.writeable:
+        if not writeable(self.data):
             raise RuntimeError(
                 f"{op}: this tensor (shape {tuple(self.shape)}) is a read-only view, e.g. "
                 "made by expand(); change a .clone() of it instead"
             )
-        np.copyto(self.data, values, casting="same_kind")
+        array_module(self.data).copyto(self.data, values, casting="same_kind")
 
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         other = self._operand(other)
@@ -367,6 +390,8 @@ class Tensor:
     def copy_(self, src: Any) -> Tensor:
         """Copy `src` (broadcast to this shape, cast to this dtype) into this tensor."""
         src = self._operand(src)
+        if type(src.data) is not type(self.data) and src.device != self.device:
+            src = src.to(self.device)  # copy_ is PyTorch's explicit copy between devices
         try:
             np.broadcast_shapes(src.shape, self.shape)
             fits = np.broadcast_shapes(src.shape, self.shape) == self.shape
@@ -385,12 +410,12 @@ class Tensor:
 
     def normal_(self, mean: Real = 0.0, std: Real = 1.0) -> Tensor:
         """Fill with draws from N(mean, std**2) from the seeded generator."""
-        draws = generator().normal(mean, std, self.shape).astype(self.dtype)
+        draws = self._generator().normal(mean, std, self.shape).astype(self.dtype)
         return self._inplace("normal_", lambda x: Tensor.wrap(draws))
 
     def uniform_(self, a: Real = 0.0, b: Real = 1.0) -> Tensor:
         """Fill with draws from U[a, b) from the seeded generator."""
-        draws = generator().uniform(a, b, self.shape).astype(self.dtype)
+        draws = self._generator().uniform(a, b, self.shape).astype(self.dtype)
         return self._inplace("uniform_", lambda x: Tensor.wrap(draws))
 
     def detach(self) -> Tensor:
@@ -399,26 +424,40 @@ class Tensor:
         out.view_of = engine.owner_of(self)
         return out
 
+    def _generator(self) -> Any:
+        """The random stream of this tensor's device (the seeded one, for the CPU)."""
+        return device_generator(backend_of(self.data).name)
+
+    def _local(self, array: np.ndarray) -> Any:
+        """A host array made for an op with this tensor, moved to this tensor's device."""
+        if type(self.data) is np.ndarray:
+            return array
+        return transfer(array, backend_of(self.data).name)
+
     # -- conversions -------------------------------------------------------
     def _operand(self, other: Any) -> Tensor:
         """`other` as a Tensor for a binary op with this one. A plain number takes the
         dtype of the pair's result (ops/dtypes.py), so `x * 2.0` stays float32 and
-        `int8_tensor + 100` stays int8."""
+        `int8_tensor + 100` stays int8. Numbers and host data land on this tensor's device."""
         if isinstance(other, Tensor):
             return other
         if type(other) in (float, int, bool):  # hot: x * 2.0 in most backward rules
-            return Tensor.wrap(number_array(other, with_number(self.data.dtype, other)))
-        if is_number(other):
-            return Tensor.wrap(number_array(other, result_type(self, other)))
-        # arrays are copied, as PyTorch does: changing the array later must not
-        # change a gradient computed from it
-        array = np.array(other)
-        if array.dtype.kind not in NUMBER_KINDS:
-            raise TypeError(
-                f"cannot combine a tensor of dtype {self.dtype} with {type(other).__name__} "
-                f"data of dtype {array.dtype}; expected numbers (bool, int or float)"
-            )
-        return Tensor.wrap(array)
+            array = number_array(other, with_number(self.data.dtype, other))
+        elif is_number(other):
+            array = number_array(other, result_type(self, other))
+        elif is_array(other) and type(other) is not np.ndarray:
+            return Tensor.wrap(array_module(other).array(other))  # a device array, copied
+        else:
+            # arrays are copied, as PyTorch does: changing the array later must not
+            # change a gradient computed from it
+            array = np.array(other)
+            if array.dtype.kind not in NUMBER_KINDS:
+                raise TypeError(
+                    f"cannot combine a tensor of dtype {self.dtype} with "
+                    f"{type(other).__name__} data of dtype {array.dtype}; expected numbers "
+                    "(bool, int or float)"
+                )
+        return Tensor.wrap(array if type(self.data) is np.ndarray else self._local(array))
 
     def _promoted(self, other: Any, true_divide: bool = False) -> tuple[Tensor, Tensor]:
         """(self, other) as tensors of the dtype of their result, by PyTorch's promotion
@@ -427,14 +466,19 @@ class Tensor:
         if isinstance(other, Tensor):
             if other.data.dtype is dtype and (not true_divide or dtype.kind == "f"):
                 return self, other  # the hot path: one dtype already
-        elif type(other) in (float, int, bool) and dtype.kind == "f":
-            return self, Tensor.wrap(np.array(other, dtype=dtype))  # with_number's answer
+        elif type(other) in (float, int, bool) and dtype.kind == "f":  # with_number's answer
+            if type(self.data) is np.ndarray:
+                return self, Tensor.wrap(np.array(other, dtype=dtype))
+            return self, Tensor.wrap(full_like_scalar(other, dtype, self.data))
         else:
             other = self._operand(other)
         dtype = result_type(self, other)
         if true_divide and dtype.kind != "f":
             dtype = promote_types(dtype, np.float32)
-        if np.result_type(self.data, other.data) == dtype:
+        arrays: tuple[Any, Any] = (self.data, other.data)
+        if type(arrays[0]) is not np.ndarray or type(arrays[1]) is not np.ndarray:
+            arrays = (self.data.dtype, other.data.dtype)  # NumPy reads dtypes only
+        if np.result_type(*arrays) == dtype:
             return self, other  # NumPy reaches the same dtype itself (float32 * a bool mask)
         return self.cast(dtype), other.cast(dtype)
 
@@ -508,7 +552,8 @@ class Tensor:
     def where(self, condition: Any, other: Any) -> Tensor:
         """Elements of self where `condition` is true, else of `other` (as torch.Tensor.where)."""
         if not isinstance(condition, Tensor):
-            condition = Tensor.wrap(np.asarray(condition))
+            on_device = is_array(condition) and type(condition) is not np.ndarray
+            condition = Tensor.wrap(condition if on_device else self._local(np.asarray(condition)))
         if condition.dtype != np.bool_:
             condition = Tensor.wrap(condition.data.astype(bool))
         return Where.apply(condition, *self._promoted(other))
@@ -551,14 +596,14 @@ class Tensor:
         """floor(x / y), as x // y. Its derivative is 0 wherever it exists, so the result
         carries no gradient (PyTorch records it and fails in backward)."""
         x, y = self._promoted(other)
-        return Tensor.wrap(np.floor_divide(x.data, y.data))
+        return Tensor.wrap(array_module(x.data).floor_divide(x.data, y.data))
 
     def __floordiv__(self, other: Any) -> Tensor:
         return self.floor_divide(other)
 
     def __rfloordiv__(self, other: Any) -> Tensor:
         x, y = self._promoted(other)
-        return Tensor.wrap(np.floor_divide(y.data, x.data))
+        return Tensor.wrap(array_module(x.data).floor_divide(y.data, x.data))
 
     def sign(self) -> Tensor:
         """-1, 0 or 1 by the sign of each element; its gradient is 0."""
@@ -598,27 +643,33 @@ class Tensor:
         return Pow.apply(y, x)
 
     # -- comparisons (no gradient: the result is a bool tensor) ------------------
-    def _compare(self, other: Any, fn: np.ufunc) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor.wrap(fn(self.data, other))
+    def _compare(self, other: Any, name: str) -> Tensor:
+        """The comparison ufunc `name` (numpy's name) on this tensor's device."""
+        if isinstance(other, Tensor):
+            if type(other.data) is not type(self.data):
+                devices.check_same(name, (self.data, other.data))
+            other = other.data
+        elif isinstance(other, (list, np.ndarray)):
+            other = self._local(np.asarray(other))
+        return Tensor.wrap(getattr(array_module(self.data), name)(self.data, other))
 
     def __lt__(self, other: Any) -> Tensor:
-        return self._compare(other, np.less)
+        return self._compare(other, "less")
 
     def __le__(self, other: Any) -> Tensor:
-        return self._compare(other, np.less_equal)
+        return self._compare(other, "less_equal")
 
     def __gt__(self, other: Any) -> Tensor:
-        return self._compare(other, np.greater)
+        return self._compare(other, "greater")
 
     def __ge__(self, other: Any) -> Tensor:
-        return self._compare(other, np.greater_equal)
+        return self._compare(other, "greater_equal")
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.equal)
+        return self._compare(other, "equal")
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.not_equal)
+        return self._compare(other, "not_equal")
 
     def __invert__(self) -> Tensor:
         if self.dtype != np.bool_:
@@ -628,24 +679,24 @@ class Tensor:
     lt, le, gt, ge, eq, ne = __lt__, __le__, __gt__, __ge__, __eq__, __ne__
 
     def any(self) -> Tensor:
-        return Tensor.wrap(np.any(self.data))
+        return Tensor.wrap(self.data.any())
 
     def all(self) -> Tensor:
-        return Tensor.wrap(np.all(self.data))
+        return Tensor.wrap(self.data.all())
 
     def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
                keepdim: bool | None = None) -> Tensor:
         """Index of the largest element (no gradient)."""
         axis = _axis(axis, dim)
         keep = keepdims if keepdim is None else keepdim
-        return Tensor.wrap(np.argmax(self.data, axis=axis, keepdims=keep).astype(np.int64))
+        return Tensor.wrap(self.data.argmax(axis=axis, keepdims=keep).astype(np.int64))
 
     def argmin(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
                keepdim: bool | None = None) -> Tensor:
         """Index of the smallest element (no gradient)."""
         axis = _axis(axis, dim)
         keep = keepdims if keepdim is None else keepdim
-        return Tensor.wrap(np.argmin(self.data, axis=axis, keepdims=keep).astype(np.int64))
+        return Tensor.wrap(self.data.argmin(axis=axis, keepdims=keep).astype(np.int64))
 
     # -- reductions ---------------------------------------------------------------
     def sum(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
@@ -710,17 +761,17 @@ class Tensor:
         return Expand.apply(self, shape=shape)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return GetItem.apply(self, index=_index(index))
+        return GetItem.apply(self, index=_index(index, self.data))
 
     def __setitem__(self, index: Any, value: Any) -> None:
         """x[index] = value, in place (see `_inplace` for what that means for autograd)."""
-        index = _index(index)
+        index = _index(index, self.data)
         value = self._operand(value)
         self._inplace("setitem", lambda x: SetItem.apply(x, value, index=index), value)
 
     def scatter_add_into(self, shape: Sequence[int], index: Any) -> Tensor:
         """A zero tensor of `shape` with this tensor added at `index` (indexing's adjoint)."""
-        return ScatterAdd.apply(self, shape=tuple(shape), index=_index(index))
+        return ScatterAdd.apply(self, shape=tuple(shape), index=_index(index, self.data))
 
     def pad(self, widths: Sequence[Sequence[int]], value: Real = 0.0) -> Tensor:
         """Constant padding with one (before, after) pair per axis, as numpy.pad."""
@@ -860,11 +911,12 @@ class Tensor:
         infinite max becomes 0 (logsumexp of a row holding +inf is then inf);
         otherwise only an all -inf row's max does, and a +inf makes its row nan
         (inf - inf), as in PyTorch's softmax."""
+        xp = array_module(self.data)
         if self.data.size == 0:
-            return Tensor.wrap(np.zeros((), dtype=self.dtype))
+            return Tensor.wrap(xp.zeros((), dtype=self.dtype))
         peak = self.data.max(axis=axis, keepdims=True)
-        keep = np.isfinite(peak) if finite else peak != -np.inf
-        return Tensor.wrap(peak if keep.all() else np.where(keep, peak, 0).astype(peak.dtype))
+        keep = xp.isfinite(peak) if finite else peak != -np.inf
+        return Tensor.wrap(peak if keep.all() else xp.where(keep, peak, 0).astype(peak.dtype))
 
     def logsumexp(self, axis: int = -1, keepdims: bool = False, *, dim: int | None = None,
                   keepdim: bool | None = None) -> Tensor:
@@ -943,8 +995,8 @@ class Tensor:
     # -- device and dtype (tensor_convert.py; devices are devices.py's business) --------
     @property
     def device(self) -> devices.device:
-        """Where the numbers live: always the CPU today."""
-        return devices.CPU
+        """Where the numbers live: the device of the array (devices.py)."""
+        return devices.of_array(self.data)
 
     @property
     def is_cuda(self) -> bool:

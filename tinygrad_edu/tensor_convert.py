@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import devices
+from . import backend, devices
 from .dtypes import to_dtype, type_name
+from .ops.movement import ToDevice
 from .tensor_shape import shape_args
 
 if TYPE_CHECKING:
@@ -23,18 +24,22 @@ def to(x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """x on another device and/or in another dtype: to(device), to(dtype),
     to(device, dtype), to(other_tensor), with keywords device=, dtype=, copy=.
     Returns x itself when nothing changes (and copy is False), as PyTorch."""
-    _, dtype, copy = devices.parse_to_args("Tensor.to", args, kwargs)
-    out = x if dtype is None else x.cast(dtype)
+    dev, dtype, copy = devices.parse_to_args("Tensor.to", args, kwargs)
+    out = x
+    if dev is not None and dev != x.device:
+        out = ToDevice.apply(x, device=dev.type)  # recorded: gradients flow back
+    if dtype is not None:
+        out = out.cast(dtype)
     return out.clone() if copy and out is x else out
 
 
 def cpu(x: Tensor) -> Tensor:
-    return x
+    return x if type(x.data) is np.ndarray else to(x, "cpu")
 
 
 def cuda(x: Tensor, device: Any = None, non_blocking: bool = False) -> Tensor:
-    devices.resolve("cuda" if device is None else device, "Tensor.cuda")
-    return x  # not reached while no CUDA device exists: resolve raises
+    dev = devices.resolve("cuda" if device is None else device, "Tensor.cuda")
+    return to(x, dev)
 
 
 def type_(x: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
@@ -45,8 +50,9 @@ def type_(x: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
 
 
 def _new(x: Tensor, op: str, array: np.ndarray, device: Any, requires_grad: bool) -> Tensor:
-    devices.resolve(device, op)
-    out = x.wrap(array)
+    # as PyTorch: on x's device unless another is given
+    dev = x.device if device is None else devices.resolve(device, op)
+    out = x.wrap(backend.transfer(array, dev.type))
     return out.requires_grad_(True) if requires_grad else out
 
 
@@ -76,6 +82,8 @@ def new_full(x: Tensor, size: Any, fill_value: Any, *, dtype: Any = None, device
 def new_tensor(x: Tensor, data: Any, *, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
     """A copy of `data` with x's dtype (and device) unless given, as PyTorch."""
+    if isinstance(data, type(x)):
+        data = data.numpy()
     array = np.array(np.asarray(data), dtype=_dtype_or(x, dtype, "new_tensor"))
     return _new(x, "new_tensor", array, device, requires_grad)
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .backend import array_module, is_array, like
 from .ops.movement import GetItem, ScatterAdd
 from .tensor_shape import check_dim
 
@@ -16,8 +17,15 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 
-def _index_array(op: str, index: Any) -> np.ndarray:
-    array = np.asarray(index)  # a Tensor gives its array (Tensor.__array__)
+def _array(value: Any, x: Tensor) -> Any:
+    """An index or mask (a Tensor, an array, a list) as an array on x's device."""
+    if hasattr(value, "grad_fn"):  # a Tensor
+        value = value.data
+    return like(value if is_array(value) else np.asarray(value), x.data)
+
+
+def _index_array(op: str, index: Any, x: Tensor) -> np.ndarray:
+    array = _array(index, x)
     if array.dtype.kind not in "iu":
         raise TypeError(f"{op}: the index must hold integers (int32/int64), got dtype "
                         f"{array.dtype}")
@@ -25,9 +33,13 @@ def _index_array(op: str, index: Any) -> np.ndarray:
 
 
 def along(index: np.ndarray, axis: int) -> tuple[np.ndarray, ...]:
-    """A NumPy index that takes index[i, j, ...] along `axis` and i, j, ... elsewhere
-    (the position-wise selection of torch.gather)."""
-    grids: list[np.ndarray] = list(np.indices(index.shape, sparse=True))
+    """An index that takes index[i, j, ...] along `axis` and i, j, ... elsewhere (the
+    position-wise selection of torch.gather), on the index's device: one broadcastable
+    arange per axis (np.indices(sparse=True), which CuPy lacks)."""
+    xp = array_module(index)
+    ndim = index.ndim
+    grids = [xp.arange(side).reshape((1,) * d + (side,) + (1,) * (ndim - d - 1))
+             for d, side in enumerate(index.shape)]
     grids[axis] = index
     return tuple(grids)
 
@@ -57,10 +69,10 @@ def _check_index(op: str, index: np.ndarray, axis: int, dim: int, target: tuple[
 def gather(x: Tensor, dim: int, index: Any) -> Tensor:
     """out[i][j] = x[index[i][j]][j] for dim 0 (and likewise for other dims)."""
     if x.ndim == 0:
-        return gather(x.reshape(1), dim, x.wrap(_index_array("gather", index).reshape(1))
+        return gather(x.reshape(1), dim, x.wrap(_index_array("gather", index, x).reshape(1))
                       ).reshape(())
     axis = check_dim("gather", dim, x.shape)
-    array = _index_array("gather", index)
+    array = _index_array("gather", index, x)
     _check_index("gather", array, axis, dim, x.shape)
     return GetItem.apply(x, index=along(array, axis))
 
@@ -69,7 +81,7 @@ def scatter_add(x: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     """x with src[i][j] added at row index[i][j] for dim 0 (and likewise for other dims);
     repeated positions add up. Only the first index.shape elements of src are used."""
     axis = check_dim("scatter_add", dim, x.shape)
-    array = _index_array("scatter_add", index)
+    array = _index_array("scatter_add", index, x)
     if src.dtype != x.dtype:
         raise RuntimeError(f"scatter_add: src has dtype {src.dtype} but self has dtype "
                            f"{x.dtype}; they must match")
@@ -84,7 +96,7 @@ def scatter_add(x: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
 
 def masked_fill(x: Tensor, mask: Any, value: Any) -> Tensor:
     """`value` where the bool `mask` is True, x elsewhere; mask and x broadcast."""
-    mask_array = np.asarray(mask)
+    mask_array = _array(mask, x)
     if mask_array.dtype != np.bool_:
         raise TypeError(f"masked_fill: the mask must be a bool tensor, got dtype "
                         f"{mask_array.dtype}")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .backend import like
 from .tensor_shape import check_dim
 from .tensor_sort import ValuesIndices, extremum_along
 
@@ -86,7 +87,7 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> T
     if p == 0:  # the count of non-zeros: in the graph, with gradient 0, as PyTorch
         count = x.wrap((x.data != 0).sum(axis=axes, keepdims=keep).astype(x.dtype))
         return count + x.where(np.zeros(x.shape, dtype=bool), 0.0).sum(axes, keep)
-    power = x.wrap(np.array(p, dtype=x.dtype))
+    power = x.wrap(like(np.array(p, dtype=x.dtype), x.data))
     size = x.abs()
     nonzero = size > 0  # |x|**p has an infinite slope at 0 for p < 1: use 0 there
     total = (size.where(nonzero, 1.0) ** power).where(nonzero, 0.0).sum(axes, keep)

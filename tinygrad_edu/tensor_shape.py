@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .backend import array_module, like
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -135,7 +137,8 @@ def _triangle(op: str, x: Tensor, diagonal: int, lower: bool) -> Tensor:
     ones = np.ones((rows, cols), dtype=bool)
     keep = np.tril(ones, diagonal) if lower else np.triu(ones, diagonal)
     # where, not a product: inf outside the triangle must become 0, not nan
-    return x.where(keep, x.wrap(np.zeros((), dtype=x.dtype)))
+    zero = array_module(x.data).zeros((), dtype=x.dtype)
+    return x.where(x.wrap(like(keep, x.data)), x.wrap(zero))
 
 
 def tril(x: Tensor, diagonal: int = 0) -> Tensor:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from .backend import array_module
 from .tensor_index import gather
 from .tensor_shape import check_dim
 
@@ -27,12 +28,13 @@ class ValuesIndices(NamedTuple):
 
 def order(array: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     """Stable sorting indices along `axis`; equal elements keep their order both ways."""
+    xp = array_module(array)
     if not descending:
-        return np.argsort(array, axis=axis, kind="stable")
+        return xp.argsort(array, axis=axis, kind="stable")
     # a stable ascending sort of the reversed array, read backwards: descending, and
     # equal elements still in their original order
-    flipped = np.flip(array, axis)
-    reversed_order = np.flip(np.argsort(flipped, axis=axis, kind="stable"), axis)
+    flipped = xp.flip(array, axis)
+    reversed_order = xp.flip(xp.argsort(flipped, axis=axis, kind="stable"), axis)
     return array.shape[axis] - 1 - reversed_order
 
 
@@ -68,7 +70,8 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
     if not isinstance(k, (int, np.integer)) or not 0 <= k <= size:
         raise RuntimeError(f"topk: k={k} is out of range for dim {dim} of size {size} "
                            f"(shape {tuple(x.shape)}); expected 0 <= k <= {size}")
-    chosen = np.take(order(flat.data, axis, largest), np.arange(int(k)), axis=axis)
+    xp = array_module(flat.data)
+    chosen = xp.take(order(flat.data, axis, largest), xp.arange(int(k)), axis=axis)
     indices = x.wrap(chosen.astype(np.int64))
     values = gather(flat, axis, indices)
     if scalar and k == 1:
@@ -81,13 +84,13 @@ def extremum_along(op: str, x: Tensor, dim: int, keepdim: bool, largest: bool) -
     the gradient goes to that one element only."""
     axis = check_dim(op, dim, x.shape)
     if x.ndim == 0:
-        return ValuesIndices(x.reshape(()), x.wrap(np.array(0, dtype=np.int64)))
+        return ValuesIndices(x.reshape(()), x.wrap(array_module(x.data).zeros((), np.int64)))
     if x.shape[axis] == 0:
         raise IndexError(f"{op}: cannot reduce dim {dim} of size 0 (shape {tuple(x.shape)}); "
                          "the reduction has no identity")
-    pick = np.argmax if largest else np.argmin
-    where = pick(x.data, axis=axis, keepdims=True).astype(np.int64)
+    data = x.data
+    where = (data.argmax if largest else data.argmin)(axis=axis, keepdims=True).astype(np.int64)
     values = gather(x, axis, x.wrap(where))
     if keepdim:
         return ValuesIndices(values, x.wrap(where))
-    return ValuesIndices(values.squeeze(axis), x.wrap(np.squeeze(where, axis)))
+    return ValuesIndices(values.squeeze(axis), x.wrap(where.squeeze(axis)))

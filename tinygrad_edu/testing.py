@@ -213,14 +213,35 @@ def _rerouted(call: Any, args: Sequence[Tensor], old: type[Function],
     return replay
 
 
+def on_device(call: Any, device: str) -> Any:
+    """`call` run on `device`: its tensor arguments are copied there, its outputs copied
+    back. The finite differences of gradcheck then run on host tensors, explicitly,
+    while the op's forward and backward run on the device (the copies are the
+    differentiable Tensor.to, so first and second derivatives pass through them)."""
+
+    def moved(*args: Tensor) -> Any:
+        out = call(*[a.to(device) for a in args])
+        outputs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
+        for i, o in enumerate(outputs):
+            if o.device != device and o.device.type != device:
+                raise GradcheckError(f"output {i} is on device {o.device}, not on {device}: "
+                                     "the op left the device")
+        back = tuple(o.to("cpu") for o in outputs)
+        return back if isinstance(out, (tuple, list)) else back[0]
+
+    return moved
+
+
 def _check_sample(op: type[Function], sample: Sample, order: int,
-                  replaces: type[Function] | None = None) -> None:
-    """Gradcheck (order 1) or gradgradcheck (order 2) one sample; any failure becomes a
-    GradcheckError that shows the input."""
+                  replaces: type[Function] | None = None, device: str | None = None) -> None:
+    """Gradcheck (order 1) or gradgradcheck (order 2) one sample, on `device` when given;
+    any failure becomes a GradcheckError that shows the input."""
     stage = "first order (gradcheck)" if order == 1 else "second order (gradgradcheck)"
     try:
         args = sample_tensors(sample)
         call = sample.call if replaces is None else _rerouted(sample.call, args, replaces, op)
+        if device is not None:
+            call = on_device(call, device)
         if order == 1 and op not in _graph_ops(call(*args)):
             routed = "" if replaces is None else f" (nor {replaces.__name__})"
             raise GradcheckError(
@@ -239,9 +260,11 @@ def _check_sample(op: type[Function], sample: Sample, order: int,
 
 
 def check_op(op: type[Function], examples: int = 100, order: int = 2,
-             seed: int | None = None, *, replaces: type[Function] | None = None) -> int:
+             seed: int | None = None, *, replaces: type[Function] | None = None,
+             device: str | None = None) -> int:
     """Gradcheck `op` (and with order=2 gradgradcheck it) on `examples` inputs drawn from
-    its `domain`; returns how many inputs were checked.
+    its `domain`; returns how many inputs were checked. With `device` ("standin",
+    "cuda") the op runs there (see `on_device`).
 
     On a failure, hypothesis shrinks the input and an AssertionError (GradcheckError)
     reports the op, the order that failed, the input, the mismatching Jacobian
@@ -273,7 +296,7 @@ def check_op(op: type[Function], examples: int = 100, order: int = 2,
     # first-order bug must not hide behind a second-order failure at a simpler input
     for stage in range(1, order + 1):
         try:
-            tried = _search(op, examples, seed, stage, replaces, domain_of)
+            tried = _search(op, examples, seed, stage, replaces, domain_of, device)
         except GradcheckError as failure:  # hypothesis re-raises the shrunk example's error
             raise GradcheckError(str(failure)) from None
         count = count or tried
@@ -282,7 +305,7 @@ def check_op(op: type[Function], examples: int = 100, order: int = 2,
 
 def _search(op: type[Function], examples: int, seed: int | None, order: int,
             replaces: type[Function] | None = None,
-            domain_of: type[Function] | None = None) -> int:
+            domain_of: type[Function] | None = None, device: str | None = None) -> int:
     """Run one order's check on hypothesis-drawn samples; how many were tried."""
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
@@ -297,7 +320,7 @@ def _search(op: type[Function], examples: int, seed: int | None, order: int,
         nonlocal count
         count += 1
         sample = data.draw(op_samples(domain_of or op))
-        _check_sample(op, sample, order, replaces)
+        _check_sample(op, sample, order, replaces, device)
 
     if seed is not None:
         check = hypothesis_seed(seed)(check)

@@ -48,6 +48,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import nn
+from .backend import array_module, to_host
 from .engine import no_grad
 from .nn import functional as F  # noqa: N812 (PyTorch's convention)
 from .rng import generator
@@ -232,12 +233,28 @@ def _postfix(total_loss: float, correct: int, seen: int) -> str:
 
 
 def _count_correct(logits: Tensor, targets: Tensor) -> int:
-    return int(np.count_nonzero(logits.data.argmax(axis=-1) == targets.data))
+    hits = logits.data.argmax(axis=-1) == targets.data
+    return int(array_module(hits).count_nonzero(hits))
+
+
+def _model_device(model: nn.Module) -> Any:
+    """The device of the model's first parameter (None for a model without any)."""
+    for p in model.parameters():
+        return p.device
+    return None
+
+
+def _to(batch: Any, device: Any) -> Any:
+    """A batch tensor on the model's device: the loops below copy each batch there, as
+    a PyTorch training loop does by hand with x.to(device)."""
+    if device is None or not isinstance(batch, Tensor) or batch.device == device:
+        return batch
+    return batch.to(device)
 
 
 def _non_finite_loss(value: float, step: int, steps: int | None, x: Tensor) -> NonFiniteLossError:
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
-    bad_input = data.dtype.kind == "f" and not np.isfinite(data).all()
+    bad_input = data.dtype.kind == "f" and not array_module(data).isfinite(data).all()
     cause = ("the batch itself holds nan or inf values: check the data" if bad_input else
              "the learning rate is likely too high (try a 10x smaller one); also possible: "
              "exploding gradients (clip them with nn.utils.clip_grad_norm_) or a loss "
@@ -261,12 +278,15 @@ def train_epoch(
     """One pass over `loader`, one optimizer step per batch; returns (mean loss, accuracy)
     over the samples seen, measured on the fly with the weights of each step.
 
-    A nan/inf loss raises NonFiniteLossError before its step changes any weight.
+    Each batch is copied to the model's device (after `augment`, which runs where the
+    loader made the batch). A nan/inf loss raises NonFiniteLossError before its step
+    changes any weight.
     `on_step(step, loss, batch_size)` runs after each step; when `stop()` turns true
     after a step, TrainingInterrupted is raised."""
     from tqdm.auto import tqdm  # lazily: `import tinygrad_edu` stays light
 
     model.train()
+    device = _model_device(model)
     total_loss, correct, seen, steps = 0.0, 0, 0, _length(loader)
     # Updated by hand rather than wrapping the loader: a wrapped iterator closes the bar
     # when the loader runs out, before the epoch's final numbers could be shown.
@@ -278,6 +298,7 @@ def train_epoch(
         for step, (x, y) in enumerate(loader, start=1):
             if augment is not None:
                 x = augment(x)
+            x, y = _to(x, device), _to(y, device)
             logits = model(x)
             loss = loss_fn(logits, y)
             value = loss.item()
@@ -321,10 +342,11 @@ def _evaluating(model: nn.Module) -> Iterator[None]:
 def predict(model: nn.Module, loader: Any) -> tuple[np.ndarray, np.ndarray]:
     """(predicted class, true class) for every sample of `loader`, in loader order."""
     preds, targets = [], []
+    device = _model_device(model)
     with _evaluating(model):
         for x, y in loader:
-            preds.append(model(x).data.argmax(axis=-1))
-            targets.append(y.data)
+            preds.append(to_host(model(_to(x, device)).data.argmax(axis=-1)))
+            targets.append(y.numpy())
     if not preds:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(preds).astype(np.int64), np.concatenate(targets).astype(np.int64)
@@ -335,8 +357,10 @@ def evaluate(
 ) -> tuple[float, float]:
     """(mean loss, accuracy) of `model` on `loader`, in eval mode and without a graph."""
     total_loss, correct, seen = 0.0, 0, 0
+    device = _model_device(model)
     with _evaluating(model):
         for x, y in loader:
+            x, y = _to(x, device), _to(y, device)
             logits = model(x)
             n = len(y)
             total_loss += loss_fn(logits, y).item() * n
@@ -351,7 +375,7 @@ def evaluate(
 
 
 def _all_finite(model: nn.Module) -> bool:
-    return all(np.isfinite(p.data).all() for p in model.parameters())
+    return all(array_module(p.data).isfinite(p.data).all() for p in model.parameters())
 
 
 def fit(

@@ -175,6 +175,10 @@ def add_train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("--no-plots", action="store_true",
                        help="do not draw PNGs even if matplotlib is installed")
     train.add_argument("--no-progress", action="store_true", help="no progress bars")
+    train.add_argument("--device", choices=("cpu", "cuda", "standin"), default="cpu",
+                       help="where to train: cpu (default), cuda (a GPU, through CuPy: pip "
+                            "install -e '.[cuda]'), or standin (the test device: the CPU "
+                            "through the device code paths)")
     train.add_argument("--diagnostics", action="store_true",
                        help="each epoch, write gradient flow, activation and weight plots "
                             "and their numbers (JSON) to OUT/diagnostics")
@@ -297,6 +301,7 @@ def _train(args: argparse.Namespace) -> int:
         make_scheduler,
     )
 
+    device = _device(args)
     if args.resume is not None:
         run = RunDirectory(args.resume)
         settings = _resumed_settings(args, run)
@@ -331,6 +336,9 @@ def _train(args: argparse.Namespace) -> int:
     model_name, dataset, epochs = settings["model"], settings["dataset"], settings["epochs"]
     manual_seed(settings["seed"])
     model = (models.mlp(hidden=settings["hidden"]) if model_name == "mlp" else models.cnn())
+    # built on the CPU from the seed, then moved: the same weights on every device;
+    # fit copies each batch to the model's device
+    model.to(device)
     optimizer = make_optimizer(settings["optimizer"], model.parameters(), settings["lr"],
                                weight_decay=settings["weight_decay"],
                                nesterov=model_name == "cnn")
@@ -385,8 +393,23 @@ def _train(args: argparse.Namespace) -> int:
     print(f"checkpoints: {run.path / 'model.npz'} (last epoch), best.npz (epoch "
           f"{run.read_config()['best']['epoch']}); load with tinygrad_edu.load")
     if not args.no_plots:
+        model.to("cpu")  # the plots read weights and predictions on the host
         _save_plots(run.path, history, model, test_loader, test_set, model_name, dataset)
     return 0
+
+
+def _device(args: argparse.Namespace) -> Any:
+    """The --device asked for, or a RefusedError saying why it cannot be used."""
+    from .devices import resolve
+
+    try:
+        device = resolve(args.device, "train --device")
+    except RuntimeError as error:
+        raise RefusedError(str(error)) from None
+    if args.diagnostics and device.type != "cpu":
+        raise RefusedError("--diagnostics runs on the CPU only; leave out --device "
+                           f"{args.device} or --diagnostics")
+    return device
 
 
 def _save_plots(out: Path, history: Any, model: Any, test_loader: Any, test_set: Any,

@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import array_module
 from ..ops.nn_ops import Linear
-from ..rng import generator
-from ..tensor import Tensor, from_numpy
+from ..rng import device_generator, generator
+from ..tensor import Tensor
 from .functional_conv import avg_pool2d, conv2d, fold, max_pool2d, unfold
 from .functional_loss import (
     binary_cross_entropy_with_logits,
@@ -38,8 +39,9 @@ __all__ = [
 ]
 
 
-def _constant(array: np.ndarray) -> Tensor:
-    return from_numpy(array)
+def _constant(array: Any) -> Tensor:
+    """A tensor around an array made here, on whichever device the array is."""
+    return Tensor.wrap(array)
 
 
 # -- linear and activations -------------------------------------------------------
@@ -109,7 +111,9 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if p == 1.0:
         return x * 0.0
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
-    keep = generator().random(x.shape, dtype=np.float32 if dtype == np.float32 else np.float64)
+    # the CPU's seeded generator, or the stream of x's device (draws stay there)
+    source = generator() if type(x.data) is np.ndarray else device_generator(x.device.type)
+    keep = source.random(x.shape, dtype=np.float32 if dtype == np.float32 else np.float64)
     mask = (keep >= p).astype(dtype) * dtype.type(1.0 / (1.0 - p))
     return x * _constant(mask)
 
@@ -152,7 +156,7 @@ def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
             f"one_hot: labels must lie in [0, {num_classes}), got values from "
             f"{int(array.min())} to {int(array.max())}"
         )
-    return _constant(np.eye(num_classes, dtype=np.int64)[array])
+    return _constant(array_module(array).eye(num_classes, dtype=np.int64)[array])
 
 
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,  # noqa: A002
@@ -191,7 +195,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None,  # noq
     if not padded.any():
         return out
     # the same values, but taken from outside the graph where the index is padding_idx
-    return out.where(~padded[..., None], from_numpy(weight.data[indices]))
+    return out.where(~padded[..., None], _constant(weight.data[indices]))
 
 
 def _class_indices(name: str, labels: Any) -> np.ndarray:
@@ -245,7 +249,8 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
             _update_running(running_var, unbiased, momentum)
         out = centered * (var + eps).pow(-0.5)
     else:
-        inv_std = 1.0 / np.sqrt(running_var.data + eps)  # type: ignore[union-attr]
+        xp = array_module(running_var.data)  # type: ignore[union-attr]
+        inv_std = 1.0 / xp.sqrt(running_var.data + eps)  # type: ignore[union-attr]
         scale = inv_std.astype(x.dtype).reshape(shape)
         shift = (-running_mean.data * inv_std).astype(x.dtype).reshape(shape)  # type: ignore
         out = x * _constant(scale) + _constant(shift)

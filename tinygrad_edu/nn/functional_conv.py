@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import array_module, like
 from ..ops.window import Fold, Unfold, blocks
-from ..tensor import Tensor, from_numpy
+from ..tensor import Tensor
 
 IntPair = int | tuple[int, int]
 Pair = tuple[int, int]
@@ -248,11 +249,14 @@ def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
             f"dilation={dilation}, some windows of an input of shape {tuple(x.shape)} lie "
             "entirely on the padding; use less padding or dilation"
         )
+    xp = array_module(windows.data)
+    if valid is not None:
+        valid = like(valid, windows.data)
     # which tap wins is a constant of the forward pass: a one-hot mask over the taps
-    chosen = _first_max(windows.data, valid)
+    chosen = _first_max(xp, windows.data, valid)
     with np.errstate(invalid="ignore"):
         total = (windows * chosen).sum(axis=(2, 3))  # a multiply: ~10x faster than where
-    if np.isnan(total.data).any():  # a nan won, or a -inf lost (and -inf * 0 is nan)
+    if xp.isnan(total.data).any():  # a nan won, or a -inf lost (and -inf * 0 is nan)
         total = windows.where(chosen, 0.0).sum(axis=(2, 3))
     out = _batch_inner_grad(total)
     if unbatched:
@@ -260,10 +264,10 @@ def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
     if not return_indices:
         return out
     n, c, kh, kw, oh, ow = chosen.shape
-    winner = np.argmax(chosen.reshape(n, c, kh * kw, oh, ow), axis=2)
-    i, j = np.divmod(winner, kw)
-    rows = np.arange(oh)[:, None] * stride[0] + i * dilation[0] - padding[0]
-    columns = np.arange(ow)[None, :] * stride[1] + j * dilation[1] - padding[1]
+    winner = xp.argmax(chosen.reshape(n, c, kh * kw, oh, ow), axis=2)
+    i, j = xp.divmod(winner, kw)
+    rows = xp.arange(oh)[:, None] * stride[0] + i * dilation[0] - padding[0]
+    columns = xp.arange(ow)[None, :] * stride[1] + j * dilation[1] - padding[1]
     indices = (rows * x.shape[3] + columns).astype(np.int64)
     return out, Tensor(indices[0] if unbatched else indices)
 
@@ -283,61 +287,61 @@ def _valid_taps(size: tuple[int, int], kernel: tuple[int, int], stride: tuple[in
     return rows[:, None, :, None] & columns[None, :, None, :]
 
 
-def _first_max(windows: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
+def _first_max(xp: Any, windows: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
     """One-hot bool mask, shaped like windows (N, C, kh, kw, oh, ow), of the winning
     tap of every window. The winner is PyTorch's: among the taps inside the image,
     the first maximum in row-major order, or the last nan. Vectorized over windows:
-    about 3*kh*kw passes over (N, C, oh, ow) arrays."""
-    chosen = np.zeros_like(windows, dtype=bool)  # zeros_like keeps the memory layout
+    about 3*kh*kw passes over (N, C, oh, ow) arrays. `xp` is the windows' array module."""
+    chosen = xp.zeros_like(windows, dtype=bool)  # zeros_like keeps the memory layout
     kh, kw = windows.shape[2:4]
     taps = [(i, j) for i in range(kh) for j in range(kw)]
     values = [windows[:, :, i, j] for i, j in taps]
     if valid is not None:  # taps on the padding (zeros there) must never win
-        penalty = np.where(valid, 0, -np.inf).astype(windows.dtype)
+        penalty = xp.where(valid, 0, -np.inf).astype(windows.dtype)
         values = [v if valid[i, j].all() else v + penalty[i, j]
                   for v, (i, j) in zip(values, taps)]
     # The running maximum over taps 0..t reaches the window's maximum first at the
     # winning tap: chosen[t] = (running[t] == max) and not (running[t - 1] == max).
     running = [values[0]]
     for v in values[1:]:
-        running.append(np.maximum(running[-1], v))  # keeps the windows' memory layout
+        running.append(xp.maximum(running[-1], v))  # keeps the windows' memory layout
     best = running[-1]
     # nan (np.maximum passes it on) or inf wins somewhere; a sum that overflows lands
     # here too, harmlessly: the exact scan below handles every input
-    if not np.isfinite(np.sum(best)):
-        _scan_like_pytorch(windows, valid, chosen)
+    if not xp.isfinite(xp.sum(best)):
+        _scan_like_pytorch(xp, windows, valid, chosen)
         return chosen
     for (i, j), peak in zip(taps[:-1], running[:-1]):
-        np.equal(peak, best, out=chosen[:, :, i, j])
+        xp.equal(peak, best, out=chosen[:, :, i, j])
     if len(taps) == 1:
         chosen[...] = True
         return chosen
     # from the last tap back; the running maximum always reaches the maximum at the last
     (i, j), (pi, pj) = taps[-1], taps[-2]
-    np.logical_not(chosen[:, :, pi, pj], out=chosen[:, :, i, j])
+    xp.logical_not(chosen[:, :, pi, pj], out=chosen[:, :, i, j])
     for (i, j), (pi, pj) in zip(taps[-2:0:-1], taps[-3::-1]):
-        np.greater(chosen[:, :, i, j], chosen[:, :, pi, pj], out=chosen[:, :, i, j])
+        xp.greater(chosen[:, :, i, j], chosen[:, :, pi, pj], out=chosen[:, :, i, j])
     return chosen
 
 
-def _scan_like_pytorch(windows: np.ndarray, valid: np.ndarray | None,
+def _scan_like_pytorch(xp: Any, windows: np.ndarray, valid: np.ndarray | None,
                        chosen: np.ndarray) -> None:
     """PyTorch's CPU rule, step by step, for inputs with nan or inf: start from -inf and
     the first tap inside the image; a tap wins when it is greater than the best so
     far or is nan."""
     kh, kw = windows.shape[2:4]
-    best = np.full_like(windows[:, :, 0, 0], -np.inf)
-    winner = np.zeros(best.shape, dtype=np.intp)
+    best = xp.full_like(windows[:, :, 0, 0], -np.inf)
+    winner = xp.zeros(best.shape, dtype=np.intp)
     if valid is not None:
-        winner += np.argmax(valid.reshape(kh * kw, *valid.shape[2:]), axis=0)
+        winner += xp.argmax(valid.reshape(kh * kw, *valid.shape[2:]), axis=0)
     for t in range(kh * kw):
         i, j = divmod(t, kw)
         value = windows[:, :, i, j]
-        take = (value > best) | np.isnan(value)
+        take = (value > best) | xp.isnan(value)
         if valid is not None:
             take &= valid[i, j]
-        best = np.where(take, value, best)
-        winner = np.where(take, t, winner)
+        best = xp.where(take, value, best)
+        winner = xp.where(take, t, winner)
     for t in range(kh * kw):
         chosen[:, :, t // kw, t % kw] = winner == t
 
@@ -358,5 +362,5 @@ def avg_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
     else:  # how many real (unpadded) pixels each window covers: a constant
         valid = _valid_taps((x.shape[2], x.shape[3]), kernel, stride, padding, dilation, out_size)
         assert valid is not None  # padding != (0, 0) here
-        out = total / from_numpy(valid.sum(axis=(0, 1)).astype(x.dtype))
+        out = total / Tensor.wrap(like(valid.sum(axis=(0, 1)).astype(x.dtype), x.data))
     return out.squeeze(0) if unbatched else out

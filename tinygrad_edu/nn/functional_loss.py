@@ -13,15 +13,17 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import array_module, transfer
 from ..engine import named_scope
 from ..ops.nn_ops import CrossEntropy
-from ..tensor import Tensor, from_numpy
+from ..tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _constant(array: np.ndarray) -> Tensor:
-    return from_numpy(array)
+def _constant(array: Any) -> Tensor:
+    """A tensor around an array made here, on whichever device the array is."""
+    return Tensor.wrap(array)
 
 
 def _reduce(name: str, loss: Tensor, reduction: str) -> Tensor:
@@ -75,10 +77,12 @@ def _target_weights(name: str, shape: tuple[int, ...], dtype: np.dtype, target: 
         q = _classes_last(name, _constant(t.astype(dtype))).data
         if label_smoothing:
             q = q * (1.0 - label_smoothing) + label_smoothing / classes
-        return np.array(q, dtype=dtype)  # a fresh array: the caller scales it in place
+        # a fresh array: the caller scales it in place
+        return array_module(q).array(q, dtype=dtype)
     flat = _class_indices(name, shape, t)
-    q = np.full((flat.size, classes), label_smoothing / classes, dtype=dtype)
-    q[np.arange(flat.size), flat] += 1.0 - label_smoothing
+    xp = array_module(flat)  # the target's device: the op checks it is the input's
+    q = xp.full((flat.size, classes), label_smoothing / classes, dtype=dtype)
+    q[xp.arange(flat.size), flat] += 1.0 - label_smoothing
     return q
 
 
@@ -158,7 +162,7 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # 
     shape = tuple(input.shape)
     logp = _classes_last(name, input)
     flat = _class_indices(name, shape, t)
-    picked = logp[np.arange(flat.size), flat]
+    picked = logp[array_module(flat).arange(flat.size), flat]
     if reduction == "none":
         return (-picked).reshape(_expected_target_shape(shape))
     if reduction == "sum":
@@ -177,7 +181,8 @@ def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa
 def _as_target(input: Tensor, target: Any) -> Tensor:  # noqa: A002
     if isinstance(target, Tensor):
         return target
-    return _constant(np.asarray(target, dtype=input.dtype))
+    # plain data (a number, a list) is made on the input's device
+    return _constant(transfer(np.asarray(target, dtype=input.dtype), input.device.type))
 
 
 @named_scope("mse_loss")
@@ -211,7 +216,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
     target = _as_target(input, target)
     _check_same_shape(name, input, target)
     positive = input.data >= 0
-    sign = np.where(positive, 1.0, -1.0).astype(input.dtype)
+    sign = array_module(positive).where(positive, 1.0, -1.0).astype(input.dtype)
     # log(1 + exp(-|x|)), always finite
     log_term = ((input * _constant(-sign)).exp() + 1.0).log()
     if pos_weight is None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import like, writeable
 from ..rng import generator as default_generator
 from ..tensor import Tensor
 
@@ -69,9 +70,11 @@ def _rng(generator: np.random.Generator | None) -> np.random.Generator:
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
-    if not tensor.data.flags.writeable:
+    """Write `values` (drawn on the host from the seeded generator) into the tensor,
+    on its device: initialization draws the same numbers wherever the tensor lives."""
+    if not writeable(tensor.data):
         tensor.data = tensor.data.copy()
-    tensor.data[...] = values
+    tensor.data[...] = like(values, tensor.data)
     return tensor
 
 

@@ -17,9 +17,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..backend import array_module, transfer, writeable
 from ..devices import parse_to_args, resolve
 from ..hooks import RemovableHandle, add_hook
-from ..tensor import Tensor, from_numpy
+from ..tensor import Tensor
 from .state import check_state_dict
 
 _NO_HOOKS: Mapping[int, Any] = MappingProxyType({})
@@ -366,31 +367,37 @@ class Module:
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                param.grad = from_numpy(np.zeros_like(param.grad.data))
+                grad = param.grad.data
+                param.grad = Tensor.wrap(array_module(grad).zeros_like(grad))
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Move and/or cast every parameter and buffer in place, keeping each
         Parameter object (optimizers still hold them), and return self: to(device),
         to(dtype), to(device, dtype), to(tensor). Only floating tensors are cast, and
         only to floating dtypes, as PyTorch."""
-        _, dtype, _ = parse_to_args(f"{type(self).__name__}.to", args, kwargs)
+        dev, dtype, _ = parse_to_args(f"{type(self).__name__}.to", args, kwargs)
         if dtype is not None and dtype.kind != "f":
             raise TypeError(f"{type(self).__name__}.to: only floating point dtypes are "
                             f"accepted, got dtype {dtype}")
+        if dev is not None:
+            for tensor in (*self.parameters(), *self.buffers()):
+                tensor.data = transfer(tensor.data, dev.type)  # itself when already there
+                if tensor.grad is not None:
+                    tensor.grad = Tensor.wrap(transfer(tensor.grad.data, dev.type))
         if dtype is not None:
             for tensor in (*self.parameters(), *self.buffers()):
                 if tensor.dtype.kind == "f" and tensor.dtype != dtype:
                     tensor.data = tensor.data.astype(dtype)
                     if tensor.grad is not None:
-                        tensor.grad = from_numpy(tensor.grad.data.astype(dtype))
+                        tensor.grad = Tensor.wrap(tensor.grad.data.astype(dtype))
         return self
 
     def cpu(self) -> Module:
         return self.to("cpu")
 
     def cuda(self, device: Any = None) -> Module:
-        resolve("cuda" if device is None else device, f"{type(self).__name__}.cuda")
-        return self  # not reached while no CUDA device exists: resolve raises
+        return self.to(resolve("cuda" if device is None else device,
+                               f"{type(self).__name__}.cuda"))
 
     def double(self) -> Module:
         return self.to(np.float64)
@@ -420,7 +427,7 @@ class Module:
         detached copies (later training does not change a saved state_dict);
         keep_vars=True gives the module's own tensors instead."""
         return OrderedDict(
-            (prefix + name, t if keep_vars else from_numpy(t.data.copy()))
+            (prefix + name, t if keep_vars else Tensor.wrap(t.data.copy()))
             for name, t in self._state_items()
         )
 
@@ -437,7 +444,7 @@ class Module:
                                                        state_dict, strict)
         for key, array in arrays.items():
             target = own[key]
-            if not target.data.flags.writeable:
+            if not writeable(target.data):
                 target.data = target.data.copy()
             target.data[...] = array
         return IncompatibleKeys(missing, unexpected)

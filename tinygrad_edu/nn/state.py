@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import array_module, like
 from ..tensor import Tensor
 
 # dtype kinds that hold numbers a real (bool, int or float) tensor can take
@@ -33,9 +34,11 @@ def state_value_array(key: str, value: Any, target: Tensor) -> tuple[np.ndarray 
         return None, (f"shape mismatch for {key}: checkpoint has shape {array.shape}, "
                       f"the model has {tuple(target.shape)}")
     if (target.dtype.kind in "biu" and array.dtype.kind == "f"
-            and not np.isfinite(array).all()):
+            and not array_module(array).isfinite(array).all()):
         return None, (f"{key}: NaN or infinite values cannot be loaded into a "
                       f"{target.dtype} tensor")
+    if type(array) is not type(target.data):  # loading copies across devices, as PyTorch
+        array = like(array if type(array) is np.ndarray else value.numpy(), target.data)
     return array, ""
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..backend import array_module, like, to_host
 from ..tensor import Tensor, cat, from_numpy
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
@@ -34,11 +35,12 @@ def _norm_type(norm_type: float | str, where: str) -> float:
 
 
 def _vector_norm(array: np.ndarray, p: float) -> np.ndarray:
-    flat = np.abs(array.reshape(-1))
+    xp = array_module(array)  # computed where the gradients are
+    flat = xp.abs(array.reshape(-1))
     if p == math.inf:
-        return flat.max(initial=0)
+        return flat.max() if flat.size else xp.zeros((), dtype=array.dtype)
     if p == 0:
-        return np.asarray(np.count_nonzero(flat), dtype=array.dtype)
+        return xp.asarray(xp.count_nonzero(flat), dtype=array.dtype)
     return (flat**p).sum() ** (1 / p)
 
 
@@ -51,13 +53,14 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float | str = 
     if not items:
         return from_numpy(np.asarray(0.0, dtype=np.float32))
     dtype = np.result_type(*(t.dtype for t in items))
-    norms = np.array([_vector_norm(t.data, p) for t in items], dtype=dtype)
+    # one number per tensor comes to the host (a few bytes each)
+    norms = np.array([to_host(_vector_norm(t.data, p)) for t in items], dtype=dtype)
     total = _vector_norm(norms, p).astype(dtype)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"{where}: the total norm of order {p} of the gradients is "
                            f"{float(total)}, so clipping them cannot work; pass "
                            "error_if_nonfinite=False to clip anyway")
-    return from_numpy(np.asarray(total))
+    return Tensor.wrap(like(np.asarray(total), items[0].data))
 
 
 def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
@@ -68,7 +71,7 @@ def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float
     for p in params:
         if p.grad is not None:
             grad = p.grad.data
-            p.grad = from_numpy(grad * np.asarray(coef, dtype=grad.dtype))
+            p.grad = Tensor.wrap(grad * grad.dtype.type(coef))
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
@@ -93,8 +96,8 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     for p in params:
         if p.grad is not None:
             grad = p.grad.data
-            bound = np.asarray(clip_value, dtype=grad.dtype)
-            p.grad = from_numpy(np.clip(grad, -bound, bound))
+            bound = grad.dtype.type(clip_value)
+            p.grad = Tensor.wrap(array_module(grad).clip(grad, -bound, bound))
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..backend import array_module
 from ..engine import Function, is_grad_enabled
 from .domain import Picker, Sample, binary_domain, unary_domain
 from .reduce import unbroadcast
@@ -125,7 +126,7 @@ class Pow(Function):
                      ("{x}^{y} · log({x})", "{out} · log({x})"))
 
     def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        out = np.power(x, y)
+        out = array_module(x).power(x, y)
         ctx.save_for_backward(x, y, out)
         return out
 
@@ -171,7 +172,7 @@ class Exp(Function):
     local_formula = (("exp({x})", "{out}"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
-        out = np.exp(x)
+        out = array_module(x).exp(x)
         ctx.save_for_backward(out)
         return out
 
@@ -189,7 +190,7 @@ class Log(Function):
     def forward(ctx, x: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(x)
+            return array_module(x).log(x)
 
     def backward(ctx, grad: Any) -> Any:
         (x,) = ctx.saved_tensors
@@ -204,7 +205,7 @@ class Sqrt(Function):
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            out = np.sqrt(x)
+            out = array_module(x).sqrt(x)
         ctx.save_for_backward(out)
         return out
 
@@ -225,10 +226,10 @@ class Sign(Function):
     reads_inputs = False
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
-        return np.sign(x)
+        return array_module(x).sign(x)
 
     def backward(ctx, grad: Any) -> Any:
-        return grad.wrap(np.zeros_like(grad.data))
+        return grad.wrap(array_module(grad.data).zeros_like(grad.data))
 
     domain = unary_domain(lambda x: x.sign(), avoid=(0.0,))
 
@@ -239,8 +240,9 @@ class Remainder(Function):
     local_formula = (("1", "1"), ("−floor({x} / {y})", "−floor({x} / {y})"))
 
     def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(np.floor(x / y))
-        return np.mod(x, y)
+        xp = array_module(x)
+        ctx.save_for_backward(xp.floor(x / y))
+        return xp.mod(x, y)
 
     def backward(ctx, grad: Any) -> tuple:
         (quotient,) = ctx.saved_tensors
@@ -262,11 +264,12 @@ class Abs(Function):
     local_formula = (("sign({x})", "sign({x})"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
-        sign = np.sign(x)
-        if sign.dtype.kind == "f" and np.isnan(sign).any():
-            sign = np.where(np.isnan(sign), 0, sign)
+        xp = array_module(x)
+        sign = xp.sign(x)
+        if sign.dtype.kind == "f" and xp.isnan(sign).any():
+            sign = xp.where(xp.isnan(sign), 0, sign)
         ctx.save_for_backward(sign)
-        return np.abs(x)
+        return xp.abs(x)
 
     def backward(ctx, grad: Any) -> Any:
         (sign,) = ctx.saved_tensors
@@ -284,15 +287,18 @@ class Relu(Function):
         ctx.save_for_backward(positive)
         # maximum keeps nan (as PyTorch's relu) and sends -inf to 0; np.where branched per
         # element, 2-5x slower on a 128x128 activation
-        return np.maximum(x, 0)
+        return array_module(x).maximum(x, 0)
 
     def backward(ctx, grad: Any) -> Any:
         (positive,) = ctx.saved_tensors
         if not is_grad_enabled():
             # not recorded: a multiply by the mask is branch-free; np.where branches per
             # element and took 10-45 us on a 128x128 ReLU mask, the multiply 3 us
-            if np.isfinite(grad.data).all():  # an inf times the mask's 0 would be nan
-                return grad.wrap(grad.data * positive.data)
+            # (an inf times the mask's 0 would be nan). NumPy only: on a GPU the check
+            # would wait for the device at every ReLU, and where is one kernel there
+            g = grad.data
+            if type(g) is np.ndarray and np.isfinite(g).all():
+                return grad.wrap(g * positive.data)
         return grad.where(positive, 0.0)  # not a multiply: inf * 0 would be nan
 
     domain = unary_domain(lambda x: x.relu(), avoid=(0.0,))
@@ -304,8 +310,9 @@ class Sigmoid(Function):
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
         # exp of a non-positive number only, so large |x| cannot overflow
-        e = np.exp(-np.abs(x))
-        out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+        xp = array_module(x)
+        e = xp.exp(-xp.abs(x))
+        out = xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
         ctx.save_for_backward(out)
         return out
 
@@ -324,7 +331,7 @@ class Tanh(Function):
     local_formula = (("1 − tanh({x})²", "1 − {out}²"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
-        out = np.tanh(x)
+        out = array_module(x).tanh(x)
         ctx.save_for_backward(out)
         return out
 
@@ -342,12 +349,14 @@ class _Pick(Function):
     """Shared by Maximum and Minimum: the gradient goes to the chosen input;
     on a tie each input gets half (as torch.maximum)."""
 
-    chooses_x: Callable[..., np.ndarray] = staticmethod(np.greater)
-    select: Callable[..., np.ndarray] = staticmethod(np.maximum)
+    # names in the inputs' array module (numpy, cupy, ...)
+    chooses_x: ClassVar[str] = "greater"
+    select: ClassVar[str] = "maximum"
 
     def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        out = ctx.select(x, y)
-        share_x = ctx.chooses_x(x, y) + 0.5 * (x == y)
+        xp = array_module(x)
+        out = getattr(xp, ctx.select)(x, y)
+        share_x = getattr(xp, ctx.chooses_x)(x, y) + 0.5 * (x == y)
         ctx.save_for_backward(share_x.astype(out.dtype, copy=False))
         return out
 
@@ -375,7 +384,7 @@ class _Pick(Function):
 class Maximum(_Pick):
     """d max(x, y)/dx = 1 where x > y, 1/2 where x == y, else 0."""
 
-    chooses_x = staticmethod(np.greater)
+    chooses_x = "greater"
 
     @staticmethod
     def domain(pick: Picker) -> Sample:
@@ -385,8 +394,8 @@ class Maximum(_Pick):
 class Minimum(_Pick):
     """d min(x, y)/dx = 1 where x < y, 1/2 where x == y, else 0."""
 
-    chooses_x = staticmethod(np.less)
-    select = staticmethod(np.minimum)
+    chooses_x = "less"
+    select = "minimum"
 
     @staticmethod
     def domain(pick: Picker) -> Sample:
@@ -397,7 +406,7 @@ class Where(Function):
     """where(c, x, y): the gradient flows to x where c is true, to y elsewhere."""
 
     def forward(ctx, condition: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.where(condition, x, y)
+        return array_module(x).where(condition, x, y)
 
     def backward(ctx, grad: Any) -> tuple:
         condition = ctx.parents[0]
@@ -424,13 +433,14 @@ class Clip(Function):
     def forward(
         ctx, x: np.ndarray, low: float | None = None, high: float | None = None
     ) -> np.ndarray:
-        inside = np.ones(x.shape, dtype=bool)
+        xp = array_module(x)
+        inside = xp.ones(x.shape, dtype=bool)
         if low is not None:
             inside &= x >= low
         if high is not None:
             inside &= x <= high
         ctx.save_for_backward(inside)
-        return np.clip(x, low, high)
+        return xp.clip(x, low, high)
 
     def backward(ctx, grad: Any) -> Any:
         (inside,) = ctx.saved_tensors

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import array_module, as_array
 from ..engine import Function
 from .domain import Picker, Sample
 from .reduce import unbroadcast
@@ -29,7 +30,7 @@ class MatMul(Function):
                 f"{'second-to-last' if y.ndim >= 2 else 'only'} axis of the second ({inner_y})"
             )
         try:
-            return np.asarray(np.matmul(x, y))
+            return as_array(array_module(x).matmul(x, y))
         except ValueError as error:  # batch axes that do not broadcast
             raise ValueError(
                 f"matmul: batch axes of shapes {x.shape} and {y.shape} cannot be "

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import add_at, array_module, as_array, backend_of, is_array, transfer
 from ..engine import Function
 from .domain import Picker, Sample
 from .reduce import unbroadcast
@@ -58,7 +59,7 @@ class Permute(Function):
                 f"permute: dims {dims} are not a permutation of the {x.ndim} axes "
                 f"of a tensor of shape {x.shape}"
             )
-        return np.transpose(x, dims)
+        return x.transpose(dims)
 
     def backward(ctx, grad: Any) -> Any:
         dims = [d % grad.ndim for d in ctx.params["dims"]]
@@ -79,7 +80,7 @@ class Expand(Function):
 
     def forward(ctx, x: np.ndarray, shape: tuple[int, ...] = ()) -> np.ndarray:
         try:
-            return np.broadcast_to(x, shape)
+            return array_module(x).broadcast_to(x, shape)
         except ValueError:
             raise ValueError(
                 f"expand: cannot expand shape {x.shape} to {shape}: each axis must "
@@ -102,7 +103,7 @@ class Expand(Function):
 def _is_advanced(index: Any) -> bool:
     """True when the index holds an array (advanced indexing can repeat elements)."""
     parts = index if isinstance(index, tuple) else (index,)
-    return any(isinstance(p, np.ndarray) for p in parts)
+    return any(is_array(p) for p in parts)
 
 
 class GetItem(Function):
@@ -114,7 +115,7 @@ class GetItem(Function):
 
     def forward(ctx, x: np.ndarray, index: Any = None) -> np.ndarray:
         try:
-            return np.asarray(x[index])
+            return as_array(x[index])
         except IndexError as error:
             raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
 
@@ -135,9 +136,9 @@ class ScatterAdd(Function):
     reads_inputs = False
 
     def forward(ctx, x: np.ndarray, shape: tuple[int, ...] = (), index: Any = None) -> np.ndarray:
-        out = np.zeros(shape, dtype=x.dtype)
+        out = array_module(x).zeros(shape, dtype=x.dtype)
         if _is_advanced(index):
-            np.add.at(out, index, x)  # repeated indices accumulate
+            add_at(out, index, x)  # repeated indices accumulate
         else:
             out[index] = x  # basic indexing never repeats an element
         return out
@@ -187,7 +188,7 @@ class Pad(Function):
                 f"pad: need one non-negative (before, after) pair per axis of a tensor "
                 f"of shape {x.shape}, got {widths}"
             )
-        return np.pad(x, widths, constant_values=value)
+        return array_module(x).pad(x, widths, constant_values=value)
 
     def backward(ctx, grad: Any) -> Any:
         widths = ctx.params["widths"]
@@ -206,7 +207,7 @@ class Cat(Function):
     reads_inputs = False
 
     def forward(ctx, *xs: np.ndarray, axis: int = 0) -> np.ndarray:
-        return np.concatenate(xs, axis=axis)
+        return array_module(xs[0]).concatenate(xs, axis=axis)
 
     def backward(ctx, grad: Any) -> tuple:
         axis = ctx.params["axis"] % grad.ndim
@@ -258,7 +259,7 @@ class SetItem(Function):
         out = x.copy()
         try:
             target = out[index]
-            if np.ndim(v) > np.ndim(target) and all(s == 1 for s in v.shape[:v.ndim - target.ndim]):
+            if v.ndim > target.ndim and all(s == 1 for s in v.shape[:v.ndim - target.ndim]):
                 v = v.reshape(v.shape[v.ndim - target.ndim:])  # as PyTorch: x[1] = t of shape (1,)
             out[index] = v
         except (IndexError, ValueError) as error:
@@ -272,7 +273,7 @@ class SetItem(Function):
         index = ctx.params["index"]
         grad_x = grad_v = None
         if ctx.needs_input_grad[0]:
-            kept = np.ones(grad.shape, dtype=grad.dtype)
+            kept = array_module(grad.data).ones(grad.shape, dtype=grad.dtype)
             kept[index] = 0
             grad_x = grad * grad.wrap(kept)
         if ctx.needs_input_grad[1]:
@@ -304,3 +305,27 @@ class SetItem(Function):
             return out
 
         return Sample((pick.values(shape), pick.values(value_shape)), call)
+
+
+class ToDevice(Function):
+    """d to(x, device)/dx = 1: the gradient is copied back to x's device.
+
+    The one op that copies between devices (Tensor.to, .cpu(), .cuda() call it); every
+    other op refuses inputs on different devices."""
+
+    reads_inputs = False
+
+    def forward(ctx, x: np.ndarray, device: str = "cpu") -> np.ndarray:
+        return transfer(x, device)
+
+    def backward(ctx, grad: Any) -> Any:
+        return ToDevice.apply(grad, device=backend_of(ctx.parents[0].data).name)
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        # there and back: the output is on the input's device, whichever that is
+        def call(x: Any) -> Any:
+            away = "standin" if x.device.type == "cpu" else "cpu"
+            return x.to(away).to(x.device)
+
+        return Sample((pick.values(pick.shape()),), call)

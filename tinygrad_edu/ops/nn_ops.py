@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import array_module
 from ..engine import Function, is_grad_enabled
 from .domain import Picker, Sample
 
@@ -37,7 +38,7 @@ class Linear(Function):
         if b is not None and b.shape != (w.shape[0],):
             raise ValueError(f"linear: bias of shape {b.shape} does not match weight of shape "
                              f"{w.shape}; expected ({w.shape[0]},)")
-        out = np.matmul(x, w.T)  # BLAS reads the transposed view in place, no copy
+        out = array_module(x).matmul(x, w.T)  # BLAS reads the transposed view in place, no copy
         if b is not None:
             out += b
         return out
@@ -103,23 +104,24 @@ class CrossEntropy(Function):
             )
         # x - max is exact, and log(sum(exp)) is in [0, log C]: no large number is
         # added and taken away again, so losses at logits of 1e5 are exact in float32
+        xp = array_module(x)
         shifted = x - x.max(axis=1, keepdims=True) if x.size else x.copy()
-        e = np.exp(shifted)
+        e = xp.exp(shifted)
         total = e.sum(axis=1, keepdims=True)
         logp = shifted
-        logp -= np.log(total)  # in place: fresh arrays, one allocation less each
+        logp -= xp.log(total)  # in place: fresh arrays, one allocation less each
         e /= total
         ctx.save_for_backward(e)  # softmax(x), what backward needs
         if reduce:
             # one dot product, no array of terms; 0 * -inf inside it gives nan without a
             # warning, and a nan goes the long way below (this halved a small batch's time)
-            loss = -np.vdot(q, logp)
-            if not np.isnan(loss):
+            loss = -xp.vdot(q, logp)
+            if not xp.isnan(loss):
                 return loss
         with np.errstate(invalid="ignore"):  # a masked class: 0 * -inf, fixed below
             terms = q * logp
         loss = -(terms.sum() if reduce else terms.sum(axis=1))
-        if np.isnan(loss).any():  # maybe 0 * -inf: weight-0 terms must add nothing
+        if xp.isnan(loss).any():  # maybe 0 * -inf: weight-0 terms must add nothing
             terms[q == 0] = 0
             loss = -(terms.sum() if reduce else terms.sum(axis=1))
         return loss

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..backend import as_array
 from ..engine import Function
 from .domain import Picker, Sample, reduce_domain
 
@@ -41,7 +41,7 @@ class Sum(Function):
     """d(sum x)/dx_i = 1: the gradient is copied to every summed element."""
 
     def forward(ctx, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-        return np.asarray(x.sum(axis=axis, keepdims=keepdims))
+        return as_array(x.sum(axis=axis, keepdims=keepdims))
 
     def backward(ctx, grad: Any) -> Any:
         (x,) = ctx.parents
@@ -55,15 +55,15 @@ class _Extremum(Function):
     """Shared by Max and Min: d(max x)/dx_i = 1/k for the k elements equal to the
     maximum, 0 elsewhere (ties share the gradient evenly, as torch.amax)."""
 
-    reduce_fn: Callable[..., np.ndarray] = staticmethod(np.max)
+    reduce_fn: ClassVar[str] = "max"  # the array method
 
     def forward(ctx, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-        kept = ctx.reduce_fn(x, axis=axis, keepdims=True)
+        kept = getattr(x, ctx.reduce_fn)(axis=axis, keepdims=True)
         winners = x == kept
         ctx.save_for_backward(winners / winners.sum(axis=axis, keepdims=True))
         if keepdims:
             return kept
-        return np.squeeze(kept, axis=tuple(range(x.ndim)) if axis is None else axis)
+        return kept.squeeze(axis=tuple(range(x.ndim)) if axis is None else axis)
 
     def backward(ctx, grad: Any) -> Any:
         (x,) = ctx.parents
@@ -75,7 +75,7 @@ class _Extremum(Function):
 class Max(_Extremum):
     """d(max x)/dx_i = 1/k where x_i is one of k tied maxima, else 0."""
 
-    reduce_fn: Callable[..., np.ndarray] = staticmethod(np.max)
+    reduce_fn = "max"
 
     # distinct values: max and min are only differentiable where there is no tie
     domain = reduce_domain(lambda x, axis, keepdims: x.amax(axis=axis, keepdims=keepdims),
@@ -85,7 +85,7 @@ class Max(_Extremum):
 class Min(_Extremum):
     """d(min x)/dx_i = 1/k where x_i is one of k tied minima, else 0."""
 
-    reduce_fn = staticmethod(np.min)
+    reduce_fn = "min"
 
     domain = reduce_domain(lambda x, axis, keepdims: x.amin(axis=axis, keepdims=keepdims),
                            distinct=True)
@@ -102,7 +102,7 @@ class Cumsum(Function):
             raise IndexError(
                 f"cumsum: dim {axis} is out of range for a tensor with {x.ndim} dims"
             )
-        return np.cumsum(x, axis=axis) if x.ndim else x.copy()
+        return x.cumsum(axis=axis) if x.ndim else x.copy()
 
     def backward(ctx, grad: Any) -> Any:
         if grad.ndim == 0:
@@ -122,7 +122,7 @@ class Prod(Function):
     at a single zero, the product of the rest; 0 where the slice has two zeros."""
 
     def forward(ctx, x: np.ndarray, axis: int | None = None, keepdims: bool = False) -> np.ndarray:
-        return np.prod(x, axis=axis, keepdims=keepdims)
+        return x.prod(axis=axis, keepdims=keepdims)
 
     def backward(ctx, grad: Any) -> Any:
         (x,) = ctx.parents

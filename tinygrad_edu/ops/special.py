@@ -1,4 +1,5 @@
-"""Special functions NumPy lacks, in NumPy only (no SciPy dependency).
+"""Special functions NumPy lacks, in NumPy only (no SciPy dependency); the same code
+runs on any array module (its input's: numpy, cupy, the stand-in's).
 
 erf is computed in float64 from two expansions, each used where it converges
 fast and without cancellation (both checked against 40-digit mpmath values:
@@ -18,58 +19,62 @@ math.erf per element.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
+
+from ..backend import array_module, as_array
 
 _TERMS = 40
 _SWITCH = 2.5  # where the series and the continued fraction need the same number of terms
 
 
-def _series(x: np.ndarray) -> np.ndarray:
+def _series(xp: Any, x: np.ndarray) -> np.ndarray:
     """erf(x) for 0 <= x < _SWITCH: x times a polynomial in x^2 by Horner's rule, with
     only as many terms as the largest x needs (about 10 for x < 0.5)."""
     x2 = x * x
-    largest = 2.0 * float(x2.max(initial=0.0))
+    largest = 2.0 * float(x2.max()) if x2.size else 0.0  # (CuPy's max has no initial=)
     coefficients = [1.0]  # 2^n / (2n+1)!!
     bound = 1.0  # the n-th term at the largest x, relative to the first (the sum is larger)
     while len(coefficients) < _TERMS and bound > 1e-17:
         n = len(coefficients)
         coefficients.append(coefficients[-1] * 2.0 / (2 * n + 1))
         bound *= largest / (2 * n + 1)
-    total = np.full_like(x, coefficients[-1])
+    total = xp.full_like(x, coefficients[-1])
     for c in coefficients[-2::-1]:
         total *= x2
         total += c
     total *= x
-    np.negative(x2, out=x2)
-    total *= np.exp(x2, out=x2)
+    xp.negative(x2, out=x2)
+    total *= xp.exp(x2, out=x2)
     total *= 2.0 / math.sqrt(math.pi)
     return total
 
 
-def _erfc_fraction(x: np.ndarray) -> np.ndarray:
+def _erfc_fraction(xp: Any, x: np.ndarray) -> np.ndarray:
     """erfc(x) for x >= _SWITCH (inf gives 0)."""
     with np.errstate(invalid="ignore"):  # inf / inf at x = inf; the result is still 0
         tail = x.copy()
         for k in range(_TERMS, 0, -1):
             tail = x + (0.5 * k) / tail
-        return np.nan_to_num(np.exp(-x * x) / (math.sqrt(math.pi) * tail), nan=0.0)
+        return xp.nan_to_num(xp.exp(-x * x) / (math.sqrt(math.pi) * tail), nan=0.0)
 
 
 def erf(x: np.ndarray) -> np.ndarray:
     """The error function 2/sqrt(pi) * integral of exp(-t^2) from 0 to x, elementwise.
 
     Float inputs keep their dtype (computed in float64); others give float64."""
-    x = np.asarray(x)
+    x = as_array(x)
+    xp = array_module(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-    a = np.abs(x.astype(np.float64).reshape(-1))  # 1-D: 0-d arrays would turn into scalars
+    a = xp.abs(x.astype(np.float64).reshape(-1))  # 1-D: 0-d arrays would turn into scalars
     near = a < _SWITCH
     if near.all():  # the usual case for activations: no masked copies
-        out = _series(a)
+        out = _series(xp, a)
     else:
-        out = np.empty_like(a)
-        out[near] = _series(a[near])
-        far = ~near & ~np.isnan(a)
-        out[far] = 1.0 - _erfc_fraction(a[far])
-        out[np.isnan(a)] = np.nan
-    return np.asarray(np.copysign(out.reshape(x.shape), x), dtype=dtype)
+        out = xp.empty_like(a)
+        out[near] = _series(xp, a[near])
+        far = ~near & ~xp.isnan(a)
+        out[far] = 1.0 - _erfc_fraction(xp, a[far])
+        out[xp.isnan(a)] = np.nan
+    return xp.asarray(xp.copysign(out.reshape(x.shape), x), dtype=dtype)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import array_module, as_strided
 from ..engine import Function
 from .domain import Picker, Sample
 
@@ -44,9 +45,10 @@ def _describe(kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> str:
     return f"kernel_size={kernel}, stride={stride}, padding={padding}, dilation={dilation}"
 
 
-def _batch_inner_zeros(n: int, c: int, h: int, w: int, dtype: Any) -> np.ndarray:
-    """Zeros of logical shape (N, C, H, W) stored batch-innermost, as (C, H, W, N)."""
-    return np.zeros((c, h, w, n), dtype=dtype).transpose(3, 0, 1, 2)
+def _batch_inner_zeros(xp: Any, n: int, c: int, h: int, w: int, dtype: Any) -> np.ndarray:
+    """Zeros of logical shape (N, C, H, W) stored batch-innermost, as (C, H, W, N), made
+    by the array module `xp` (the input's)."""
+    return xp.zeros((c, h, w, n), dtype=dtype).transpose(3, 0, 1, 2)
 
 
 def _window_view(padded: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair,
@@ -55,11 +57,10 @@ def _window_view(padded: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair,
 
     Element [n, c, i, j, y, x] is padded[n, c, y*sh + i*dh, x*sw + j*dw]."""
     sn, sc, sy, sx = padded.strides
-    return np.lib.stride_tricks.as_strided(
+    return as_strided(
         padded,
-        shape=padded.shape[:2] + tuple(kernel) + tuple(out),
-        strides=(sn, sc, sy * dilation[0], sx * dilation[1], sy * stride[0], sx * stride[1]),
-        writeable=False,
+        padded.shape[:2] + tuple(kernel) + tuple(out),
+        (sn, sc, sy * dilation[0], sx * dilation[1], sy * stride[0], sx * stride[1]),
     )
 
 
@@ -79,14 +80,15 @@ class Unfold(Function):
                 "along (H, W), but each needs at least one"
             )
         (ph, pw), (kh, kw) = padding, kernel_size
+        xp = array_module(x)
         if ph or pw:
-            padded = _batch_inner_zeros(n, c, h + 2 * ph, w + 2 * pw, x.dtype)
+            padded = _batch_inner_zeros(xp, n, c, h + 2 * ph, w + 2 * pw, x.dtype)
             padded[:, :, ph:ph + h, pw:pw + w] = x
         else:
             padded = x  # any layout: the window view follows its strides
         windows = _window_view(padded, kernel_size, stride, dilation, out)
-        cols = np.empty((c, kh, kw) + out + (n,), dtype=x.dtype)
-        np.moveaxis(cols, -1, 0)[...] = windows  # the one im2col copy
+        cols = xp.empty((c, kh, kw) + out + (n,), dtype=x.dtype)
+        xp.moveaxis(cols, -1, 0)[...] = windows  # the one im2col copy
         # logical (N, C*kh*kw, L) over memory laid out (C*kh*kw, L, N)
         return cols.reshape(c * kh * kw, out[0] * out[1], n).transpose(2, 0, 1)
 
@@ -126,11 +128,12 @@ class Fold(Function):
                 f"({out[0]} x {out[1]} windows) for {settings}, got shape {cols.shape}"
             )
         n, c = cols.shape[0], cols.shape[1] // (kh * kw)
-        image = _batch_inner_zeros(n, c, output_size[0], output_size[1], cols.dtype)
+        xp = array_module(cols)
+        image = _batch_inner_zeros(xp, n, c, output_size[0], output_size[1], cols.dtype)
         if cols.strides[0] != cols.itemsize:
             # batch axis not innermost (a C-ordered gradient, e.g. from a flatten): one
             # transposing copy first makes the kh*kw adds below 3-5x faster
-            cols = np.moveaxis(np.moveaxis(cols, 0, -1).copy(), -1, 0)
+            cols = xp.moveaxis(xp.moveaxis(cols, 0, -1).copy(), -1, 0)
         taps = cols.reshape(n, c, kh, kw, out[0], out[1])
         # one big strided add per kernel tap (kh*kw of them), never a per-pixel loop;
         # entries that fall on the padding are skipped, so no padded buffer to crop

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import array_module, like, to_host, writeable
 from ..engine import enable_grad, no_grad, record_inplace
-from ..tensor import Tensor, from_numpy
+from ..tensor import Tensor
 
 # Per-parameter state entries that are counters, not tensors shaped like the parameter.
 SCALAR_STATE = ("step",)
@@ -95,7 +96,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad = from_numpy(np.zeros_like(p.grad.data))
+                    p.grad = Tensor.wrap(array_module(p.grad.data).zeros_like(p.grad.data))
 
     @no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -113,7 +114,7 @@ class Optimizer:
                 if grad.shape != p.data.shape:
                     raise RuntimeError(f"{self._name}: gradient of shape {grad.shape} for a "
                                        f"parameter of shape {p.data.shape}")
-                if not p.data.flags.writeable:  # e.g. a broadcast view: updates need a copy
+                if not writeable(p.data):  # e.g. a broadcast view: updates need a copy
                     p.data = p.data.copy()
                 if group.get("maximize", False):
                     grad = -grad
@@ -206,13 +207,14 @@ class Optimizer:
 
 
 def _copy_value(value: Any) -> Any:
-    return from_numpy(value.data.copy()) if isinstance(value, Tensor) else copy.deepcopy(value)
+    return Tensor.wrap(value.data.copy()) if isinstance(value, Tensor) else copy.deepcopy(value)
 
 
 def _load_value(value: Any, param: Tensor, where: str, key: str) -> Any:
-    """A saved state entry as a fresh Tensor (or a number for counters such as 'step')."""
+    """A saved state entry as a fresh Tensor on its parameter's device (or a number for
+    counters such as 'step')."""
     if isinstance(value, (Tensor, np.ndarray, np.generic)):
-        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+        array = to_host(value.data) if isinstance(value, Tensor) else np.asarray(value)
         if key in SCALAR_STATE:
             if array.size != 1:
                 raise ValueError(f"{where}: expected a number, got shape {array.shape}")
@@ -221,8 +223,8 @@ def _load_value(value: Any, param: Tensor, where: str, key: str) -> Any:
             raise ValueError(f"{where}: shape {array.shape} does not match its parameter's "
                              f"shape {param.shape}")
         if array.dtype.kind == "f":
-            return from_numpy(array.astype(param.dtype))  # astype copies
-        return from_numpy(array.copy())
+            return Tensor.wrap(like(array.astype(param.dtype), param.data))  # astype copies
+        return Tensor.wrap(like(array.copy(), param.data))
     if key in SCALAR_STATE and isinstance(value, (int, float)) and not isinstance(value, bool):
         return int(value)
     if value is None or isinstance(value, (bool, int, float)):

@@ -1,4 +1,5 @@
-"""Optimizers with PyTorch's update rules, applied in place with NumPy.
+"""Optimizers with PyTorch's update rules, applied in place with the parameters' array
+module (NumPy, or CuPy on a GPU): state is made on each parameter's device.
 
 Each class writes its rule in `_update` on the arrays of one parameter, its
 gradient and its state (Tensors, as PyTorch keeps them); the base class in
@@ -14,14 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, from_numpy
+from ..backend import array_module
+from ..tensor import Tensor
 from .optimizer import Optimizer, check_nonnegative, check_range
 
 __all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta"]
 
 
 def _zeros(param: np.ndarray) -> Tensor:
-    return from_numpy(np.zeros_like(param))
+    return Tensor.wrap(array_module(param).zeros_like(param))
 
 
 class SGD(Optimizer):
@@ -54,7 +56,8 @@ class SGD(Optimizer):
             grad = grad + wd * param
         if momentum:
             if state.get("momentum_buffer") is None:
-                state["momentum_buffer"] = from_numpy(np.array(grad, dtype=param.dtype))
+                xp = array_module(param)
+                state["momentum_buffer"] = Tensor.wrap(xp.array(grad, dtype=param.dtype))
                 buf = state["momentum_buffer"].data
             else:
                 buf = state["momentum_buffer"].data
@@ -104,9 +107,9 @@ class RMSprop(Optimizer):
             grad_avg = state.setdefault("grad_avg", _zeros(param)).data
             grad_avg *= alpha
             grad_avg += (1 - alpha) * grad
-            avg = np.sqrt(square_avg - grad_avg * grad_avg)
+            avg = array_module(param).sqrt(square_avg - grad_avg * grad_avg)
         else:
-            avg = np.sqrt(square_avg)
+            avg = array_module(param).sqrt(square_avg)
         avg += eps
         if group["momentum"] > 0:
             buf = state.setdefault("momentum_buffer", _zeros(param)).data
@@ -168,10 +171,10 @@ class Adam(Optimizer):
         exp_avg_sq += (1 - beta2) * grad * grad
         if group["amsgrad"]:
             second = state.setdefault("max_exp_avg_sq", _zeros(param)).data
-            np.maximum(second, exp_avg_sq, out=second)
+            array_module(param).maximum(second, exp_avg_sq, out=second)
         else:
             second = exp_avg_sq
-        denom = np.sqrt(second) / math.sqrt(1 - beta2**step)
+        denom = array_module(param).sqrt(second) / math.sqrt(1 - beta2**step)
         denom += eps
         step_size = lr / (1 - beta1**step)
         param -= step_size * (exp_avg / denom)
@@ -216,7 +219,8 @@ class Adagrad(Optimizer):
     def _init_state(param: np.ndarray, group: dict[str, Any], state: dict[str, Any]) -> None:
         if not state:
             state["step"] = 0
-            state["sum"] = from_numpy(np.full_like(param, group["initial_accumulator_value"]))
+            value = group["initial_accumulator_value"]
+            state["sum"] = Tensor.wrap(array_module(param).full_like(param, value))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
@@ -231,7 +235,7 @@ class Adagrad(Optimizer):
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         total = state["sum"].data
         total += grad * grad
-        std = np.sqrt(total)
+        std = array_module(param).sqrt(total)
         std += group["eps"]
         param -= clr * (grad / std)
 
@@ -271,7 +275,8 @@ class Adadelta(Optimizer):
         square_avg, acc_delta = state["square_avg"].data, state["acc_delta"].data
         square_avg *= rho
         square_avg += (1 - rho) * grad * grad
-        delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * grad
+        xp = array_module(param)
+        delta = xp.sqrt(acc_delta + eps) / xp.sqrt(square_avg + eps) * grad
         acc_delta *= rho
         acc_delta += (1 - rho) * delta * delta
         param -= group["lr"] * delta
