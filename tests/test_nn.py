@@ -420,7 +420,8 @@ def test_one_hot():
 def test_cross_entropy_matches_numpy(reduction, smoothing):
     rng = np.random.default_rng(2)
     x, t = rng.standard_normal((7, 5)) * 3, rng.integers(0, 5, 7)
-    out = F.cross_entropy(f64(x, False), Tensor(t), reduction, smoothing)
+    out = F.cross_entropy(f64(x, False), Tensor(t), reduction=reduction,
+                          label_smoothing=smoothing)
     assert_close(out, np_cross_entropy(x, t, reduction, smoothing), atol=1e-12)
     module = nn.CrossEntropyLoss(reduction=reduction, label_smoothing=smoothing)
     assert_close(module(f64(x, False), t), out.data, atol=0)
@@ -432,7 +433,7 @@ def test_cross_entropy_other_target_forms():
     t = rng.integers(0, 4, (2, 3))
     flat_x = x.transpose(0, 2, 1).reshape(6, 4)
     expected = np_cross_entropy(flat_x, t.reshape(6), "none").reshape(2, 3)
-    assert_close(F.cross_entropy(f64(x, False), t, "none"), expected, atol=1e-12)
+    assert_close(F.cross_entropy(f64(x, False), t, reduction="none"), expected, atol=1e-12)
     probs = rng.dirichlet(np.ones(4), size=5)  # soft targets: -sum q log p
     x2 = rng.standard_normal((5, 4))
     assert_close(F.cross_entropy(f64(x2, False), probs),
@@ -463,9 +464,9 @@ def test_nll_mse_bce_match_numpy(reduction):
     rng = np.random.default_rng(4)
     logp = np_log_softmax(rng.standard_normal((6, 3)))
     t = rng.integers(0, 3, 6)
-    assert_close(F.nll_loss(f64(logp, False), t, reduction),
+    assert_close(F.nll_loss(f64(logp, False), t, reduction=reduction),
                  np_reduce(-logp[np.arange(6), t], reduction), atol=1e-12)
-    assert_close(nn.NLLLoss(reduction)(f64(logp, False), t),
+    assert_close(nn.NLLLoss(reduction=reduction)(f64(logp, False), t),
                  np_reduce(-logp[np.arange(6), t], reduction), atol=1e-12)
     a, b = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
     assert_close(F.mse_loss(f64(a, False), f64(b, False), reduction),
@@ -509,10 +510,11 @@ def class_problems(draw):
        smoothing=st.sampled_from([0.0, 0.3]))
 def test_cross_entropy_and_nll_gradients(problem, reduction, smoothing):
     x, t = problem
-    ce = lambda logits: F.cross_entropy(logits, t, reduction, smoothing)  # noqa: E731
+    def ce(logits):
+        return F.cross_entropy(logits, t, reduction=reduction, label_smoothing=smoothing)
     assert gradcheck(ce, [f64(x)])
     assert gradgradcheck(ce, [f64(x)])
-    nll = lambda logp: F.nll_loss(logp, t, reduction)  # noqa: E731
+    nll = lambda logp: F.nll_loss(logp, t, reduction=reduction)  # noqa: E731
     assert gradcheck(nll, [f64(x)])
     assert gradgradcheck(nll, [f64(x)])
 

@@ -126,7 +126,8 @@ def test_cross_entropy_matches_pytorch_for_every_target_form():
             for reduction in ("mean", "sum", "none"):
                 x = Tensor(logits, requires_grad=True)
                 tx = torch.tensor(logits, requires_grad=True)
-                loss = F.cross_entropy(x, Tensor(target), reduction, smoothing)
+                loss = F.cross_entropy(x, Tensor(target), reduction=reduction,
+                                       label_smoothing=smoothing)
                 expected = TF.cross_entropy(tx, torch.tensor(target), reduction=reduction,
                                             label_smoothing=smoothing)
                 loss.sum().backward()
@@ -141,7 +142,8 @@ def test_cross_entropy_first_and_second_order(reduction, smoothing):
     rng = np.random.default_rng(1)
     x = Tensor(rng.standard_normal((3, 4)), requires_grad=True)
     target = Tensor(np.array([0, 3, 1]))
-    fn = lambda t: F.cross_entropy(t, target, reduction, smoothing)  # noqa: E731
+    def fn(t):
+        return F.cross_entropy(t, target, reduction=reduction, label_smoothing=smoothing)
     assert tg.gradcheck(fn, [x])
     assert tg.gradgradcheck(fn, [x])
     # the second derivative, against PyTorch's double backward
@@ -200,11 +202,11 @@ def test_losses_of_an_empty_batch_match_pytorch(reduction):
     x = Tensor(np.zeros((0, 3), np.float32), requires_grad=True)
     tx = torch.zeros((0, 3), requires_grad=True)
     empty = np.zeros(0, np.int64)
-    for mine, theirs in [(F.cross_entropy(x, Tensor(empty), reduction),
+    for mine, theirs in [(F.cross_entropy(x, Tensor(empty), reduction=reduction),
                           TF.cross_entropy(tx, torch.tensor(empty), reduction=reduction)),
-                         (F.nll_loss(x, Tensor(empty), reduction),
+                         (F.nll_loss(x, Tensor(empty), reduction=reduction),
                           TF.nll_loss(tx, torch.tensor(empty), reduction=reduction)),
-                         (F.cross_entropy(x, Tensor(np.zeros((0, 3))), reduction),
+                         (F.cross_entropy(x, Tensor(np.zeros((0, 3))), reduction=reduction),
                           TF.cross_entropy(tx, torch.zeros((0, 3)), reduction=reduction))]:
         assert mine.shape == tuple(theirs.shape)
         same(mine, theirs)

@@ -19,6 +19,7 @@ from ..ops.nn_ops import CrossEntropy
 from ..tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
+IGNORE_INDEX = -100  # PyTorch's default: no real class index is negative
 
 
 def _constant(array: Any) -> Tensor:
@@ -52,12 +53,16 @@ def _classes_last(name: str, x: Tensor) -> Tensor:
 
 
 def _target_weights(name: str, shape: tuple[int, ...], dtype: np.dtype, target: Any,
-                    label_smoothing: float) -> np.ndarray:
+                    label_smoothing: float, weight: Any = None,
+                    ignore_index: int = IGNORE_INDEX) -> tuple[Any, Any]:
     """Per-class weights q with loss_i = -sum_c q[i, c] * logp[i, c], as a (rows, C)
-    array for an input of `shape` (N, C, *).
+    array for an input of `shape` (N, C, *), and what the mean divides by.
 
     Class indices become one-hot rows, mixed with the uniform distribution when
-    label_smoothing > 0 (as PyTorch: (1 - eps) * onehot + eps / C)."""
+    label_smoothing > 0 (as PyTorch: (1 - eps) * onehot + eps / C), times the class
+    weights `weight` (an array or None); a target equal to ignore_index gets a row of
+    zeros. As PyTorch, the mean divides by the summed weights of the kept targets
+    (their count without `weight`); for class probabilities, by the number of rows."""
     classes = shape[1] if len(shape) >= 2 else shape[0]
     expected = _expected_target_shape(shape)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
@@ -74,20 +79,69 @@ def _target_weights(name: str, shape: tuple[int, ...], dtype: np.dtype, target: 
                 f"shape {shape}, got {t.shape}; for class indices pass an integer (int64) "
                 f"tensor of shape {expected}"
             )
+        if ignore_index >= 0:
+            raise ValueError(f"{name}: ignore_index={ignore_index} applies to class indices "
+                             "only, not to float targets (class probabilities)")
         q = _classes_last(name, _constant(t.astype(dtype))).data
         if label_smoothing:
             q = q * (1.0 - label_smoothing) + label_smoothing / classes
         # a fresh array: the caller scales it in place
-        return array_module(q).array(q, dtype=dtype)
-    flat = _class_indices(name, shape, t)
+        q = array_module(q).array(q, dtype=dtype)
+        if weight is not None:
+            q *= weight
+        return q, q.shape[0]
+    flat = _class_indices(name, shape, t, ignore_index)
     xp = array_module(flat)  # the target's device: the op checks it is the input's
+    rows = xp.arange(flat.size)
     q = xp.full((flat.size, classes), label_smoothing / classes, dtype=dtype)
-    q[xp.arange(flat.size), flat] += 1.0 - label_smoothing
-    return q
+    ignored = flat == ignore_index
+    if not ignored.any():  # the usual case: no masking, no copies
+        q[rows, flat] += 1.0 - label_smoothing
+        if weight is None:
+            return q, flat.size
+        q *= weight
+        return q, weight[flat].sum()
+    kept = ~ignored
+    q[rows[kept], flat[kept]] += 1.0 - label_smoothing
+    q[ignored] = 0.0
+    if weight is None:
+        return q, kept.sum()
+    q *= weight
+    return q, weight[flat[kept]].sum()
 
 
-def _class_indices(name: str, shape: tuple[int, ...], t: np.ndarray) -> np.ndarray:
-    """Integer targets for an input of `shape` (N, C, *), checked, as one flat array."""
+def _class_weight(name: str, weight: Any, classes: int, like: Tensor) -> Any:
+    """The per-class weights as an array of `like`'s dtype on its device, or None."""
+    if weight is None:
+        return None
+    if isinstance(weight, str):
+        raise TypeError(
+            f"{name}: weight must be a tensor of {classes} class weights, got {weight!r}; "
+            "pass reduction by keyword (PyTorch's order: input, target, weight, "
+            "size_average, ignore_index, reduce, reduction, ...)")
+    if isinstance(weight, Tensor):
+        if weight.device != like.device:
+            raise RuntimeError(f"{name}: weight is on {weight.device} but the input is on "
+                               f"{like.device}; move it with weight.to(device)")
+        w = weight.data
+    else:
+        w = transfer(np.asarray(weight), like.device.type)
+    if w.shape != (classes,):
+        raise ValueError(f"{name}: weight must hold one number per class, shape "
+                         f"({classes},), got shape {tuple(w.shape)}")
+    return w.astype(like.dtype)
+
+
+def check_legacy(name: str, size_average: Any, reduce: Any) -> None:
+    if size_average is not None or reduce is not None:
+        raise TypeError(f"{name}: size_average and reduce are PyTorch's deprecated spellings "
+                        "of reduction; use reduction='mean', 'sum' or 'none'")
+
+
+def _class_indices(name: str, shape: tuple[int, ...], t: np.ndarray,
+                   ignore_index: int = IGNORE_INDEX) -> np.ndarray:
+    """Integer targets for an input of `shape` (N, C, *), checked, as one flat array;
+    entries equal to ignore_index may lie outside the classes."""
     classes = shape[1] if len(shape) >= 2 else shape[0]
     expected = _expected_target_shape(shape)
     if t.dtype.kind not in "iu":
@@ -101,10 +155,13 @@ def _class_indices(name: str, shape: tuple[int, ...], t: np.ndarray) -> np.ndarr
             f"(one class index per prediction), got target shape {t.shape}"
         )
     if t.size and (t.min() < 0 or t.max() >= classes):
-        raise IndexError(
-            f"{name}: target class indices must lie in [0, {classes}) for input of shape "
-            f"{shape} with {classes} classes, got values from {int(t.min())} to {int(t.max())}"
-        )
+        kept = t[t != ignore_index]  # ignored entries may lie anywhere (-100 by default)
+        if kept.size and (kept.min() < 0 or kept.max() >= classes):
+            raise IndexError(
+                f"{name}: target class indices must lie in [0, {classes}) for input of "
+                f"shape {shape} with {classes} classes (or equal ignore_index="
+                f"{ignore_index}), got values from {int(kept.min())} to {int(kept.max())}"
+            )
     return t.reshape(-1)
 
 
@@ -117,42 +174,50 @@ def _check_smoothing(name: str, label_smoothing: float) -> None:
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
 
 
-def _empty_mean(loss: Tensor, rows: int, reduction: str) -> Tensor:
-    """The mean over no predictions is nan (0 / 0), as PyTorch; the sum is 0."""
-    return loss + math.nan if reduction == "mean" and rows == 0 else loss
-
-
 @named_scope("cross_entropy")
-def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A002
+def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
+                  size_average: Any = None, ignore_index: int = IGNORE_INDEX,
+                  reduce: Any = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
-    """-log softmax(input)[target], averaged over the batch by default.
+    """-log softmax(input)[target], averaged over the batch by default (PyTorch's
+    arguments, in PyTorch's order).
 
     input: (N, C), (C,) or (N, C, d1, ...) logits; target: int64 class indices of
     shape (N,) (or (N, d1, ...)), or float class probabilities shaped like input.
+    weight: one weight per class; the mean then divides by the summed weights of the
+    targets. Targets equal to ignore_index add nothing and are not counted.
     One fused op (log_softmax and the pick together): losses at logits of 1e5 are
     exact in float32, and a class masked with logit -inf adds nothing."""
     name = "cross_entropy"
+    check_legacy(name, size_average, reduce)
     _check_reduction(name, reduction)
     _check_smoothing(name, label_smoothing)
     shape = tuple(input.shape)
     logits = _classes_last(name, input)
-    q = _target_weights(name, shape, logits.dtype, target, label_smoothing)
-    rows = logits.shape[0]
+    w = _class_weight(name, weight, logits.shape[1], logits)
+    q, count = _target_weights(name, shape, logits.dtype, target, label_smoothing, w,
+                               ignore_index)
     if reduction == "none":
         loss = CrossEntropy.apply(logits, _constant(q), reduce=False)
         return loss.reshape(_expected_target_shape(shape))
-    if reduction == "mean" and rows:
-        q *= q.dtype.type(1.0 / rows)  # the mean's 1/N folded into the constant weights
-    return _empty_mean(CrossEntropy.apply(logits, _constant(q), reduce=True), rows, reduction)
+    if reduction == "mean" and count:
+        q *= q.dtype.type(1.0 / float(count))  # the mean folded into the constant weights
+    loss = CrossEntropy.apply(logits, _constant(q), reduce=True)
+    return loss + math.nan if reduction == "mean" and not count else loss
 
 
 @named_scope("nll_loss")
-def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """-input[target]: the negative log-likelihood of log-probabilities `input` (N, C).
+def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
+             size_average: Any = None, ignore_index: int = IGNORE_INDEX, reduce: Any = None,
+             reduction: str = "mean") -> Tensor:
+    """-weight[target] * input[target]: the negative log-likelihood of log-probabilities
+    `input` (N, C) (PyTorch's arguments, in PyTorch's order); the mean divides by the
+    summed weights of the targets, and targets equal to ignore_index are left out.
 
     Only the targets' entries are read (indexing), so a log-probability of -inf
     in another class (a masked class) leaves the loss and its gradient finite."""
     name = "nll_loss"
+    check_legacy(name, size_average, reduce)
     _check_reduction(name, reduction)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind == "f":
@@ -161,13 +226,26 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # 
         )
     shape = tuple(input.shape)
     logp = _classes_last(name, input)
-    flat = _class_indices(name, shape, t)
-    picked = logp[array_module(flat).arange(flat.size), flat]
+    w = _class_weight(name, weight, logp.shape[1], logp)
+    flat = _class_indices(name, shape, t, ignore_index)
+    xp = array_module(flat)
+    kept = flat != ignore_index
+    everything = bool(kept.all())
+    safe = flat if everything else xp.where(kept, flat, 0)  # ignored rows read class 0...
+    picked = logp[xp.arange(flat.size), safe]
+    scale = None if everything else kept.astype(logp.dtype)  # ...and count 0
+    if w is not None:
+        scale = w[safe] if scale is None else scale * w[safe]
+    if scale is not None:
+        picked = picked * _constant(scale)
+    count = flat.size if scale is None else scale.sum()
     if reduction == "none":
         return (-picked).reshape(_expected_target_shape(shape))
     if reduction == "sum":
         return -picked.sum()
-    return _empty_mean(picked.sum() * (-1.0 / max(flat.size, 1)), flat.size, reduction)
+    if not count:
+        return picked.sum() + math.nan  # the mean over nothing: 0 / 0, as PyTorch
+    return picked.sum() * (-1.0 / float(count))
 
 
 def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa: A002

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..creation import tensor
 from ..tensor import Tensor
 from . import functional as F  # noqa: N812 (the name every PyTorch user knows)
+from .functional_loss import IGNORE_INDEX, check_legacy
 from .module import Module
 
 
@@ -18,20 +20,47 @@ class _Loss(Module):
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
 
-class CrossEntropyLoss(_Loss):
+class _WeightedLoss(_Loss):
+    """A loss with per-class weights, kept as a buffer (so .to(device) moves them and
+    state_dict() holds them, as in PyTorch), and PyTorch's argument order."""
+
+    weight: Tensor | None  # a buffer, set by register_buffer
+
+    def __init__(self, weight: Any = None, size_average: Any = None,
+                 ignore_index: int = IGNORE_INDEX, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        check_legacy(type(self).__name__, size_average, reduce)
+        super().__init__(reduction)
+        if weight is not None and not isinstance(weight, Tensor):
+            weight = tensor(weight)
+        self.register_buffer("weight", weight)
+        self.ignore_index = ignore_index
+
+    def extra_repr(self) -> str:
+        parts = [] if self.ignore_index == IGNORE_INDEX else [f"ignore_index={self.ignore_index}"]
+        return ", ".join(parts + ([super().extra_repr()] if super().extra_repr() else []))
+
+
+class CrossEntropyLoss(_WeightedLoss):
     """F.cross_entropy as a module: logits (N, C) and int64 targets (N,)."""
 
-    def __init__(self, reduction: str = "mean", label_smoothing: float = 0.0) -> None:
-        super().__init__(reduction)
+    def __init__(self, weight: Any = None, size_average: Any = None,
+                 ignore_index: int = IGNORE_INDEX, reduce: Any = None,
+                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.cross_entropy(input, target, self.reduction, self.label_smoothing)
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
+    """F.nll_loss as a module: log-probabilities (N, C) and int64 targets (N,)."""
+
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.nll_loss(input, target, self.reduction)
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
 
 
 class MSELoss(_Loss):
