@@ -143,7 +143,7 @@ def test_init_statistics_match_pytorch(name, kwargs, bounded, shape):
         reach = 1e-3 * (theirs.max() - theirs.min())
         assert abs(ours.min() - theirs.min()) < reach and abs(ours.max() - theirs.max()) < reach
     # five standard errors of the difference of two sample means
-    standard_error = theirs.std() * math.sqrt(2 / ours.size)
+    standard_error = float(theirs.std()) * math.sqrt(2 / ours.size)
     assert ours.mean() == pytest.approx(theirs.mean(), abs=5 * standard_error)
     assert ours.std() == pytest.approx(theirs.std(), rel=0.02)
 
