@@ -263,3 +263,20 @@ def test_cuda_detection_says_what_is_missing(monkeypatch, count, expected):
     with pytest.raises(RuntimeError, match=r"CUDA is not available: Tensor.to asked for "
                                            r"device 'cuda'.*" + expected.split(" (")[0]):
         tg.ones(1).to("cuda")
+
+
+@pytest.mark.parametrize("make", [
+    lambda device: tg.nn.Linear(3, 2, device=device),
+    lambda device: tg.nn.Conv2d(1, 2, 3, device=device),
+    lambda device: tg.nn.BatchNorm2d(2, device=device),
+    lambda device: tg.nn.LayerNorm(4, device=device),
+    lambda device: tg.nn.Embedding(5, 2, device=device),
+], ids=["Linear", "Conv2d", "BatchNorm2d", "LayerNorm", "Embedding"])
+def test_layers_take_pytorchs_device_keyword(make):
+    tg.manual_seed(0)
+    on_cpu = make(None)
+    tg.manual_seed(0)
+    placed = make("standin")
+    for (name, a), (_, b) in zip(on_cpu.state_dict().items(), placed.state_dict().items()):
+        assert b.device.type == "standin", name
+        np.testing.assert_array_equal(a.numpy(), b.numpy())  # the same seeded values

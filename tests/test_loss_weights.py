@@ -1,6 +1,7 @@
-"""cross_entropy and nll_loss with per-class weights and ignore_index, in PyTorch's
-argument order: values and gradients against PyTorch on hypothesis-drawn batches,
-finite differences in float64, and the errors."""
+"""Loss weights in PyTorch's argument order: cross_entropy and nll_loss with per-class
+weights and ignore_index, mse_loss and binary_cross_entropy_with_logits with element
+weights; values and gradients against PyTorch on hypothesis-drawn batches, finite
+differences in float64, the loss modules' buffers, and the errors."""
 
 import numpy as np
 import pytest
@@ -148,3 +149,56 @@ def test_bad_arguments_are_named():
         F.cross_entropy(tg.zeros(3, 3), tg.tensor([0, 5, -1]), ignore_index=-1)
     with pytest.raises(RuntimeError, match=r"weight is on standin but the input is on cpu"):
         F.cross_entropy(x, t, weight=tg.ones(3).to("standin"))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), rows=st.integers(1, 5), columns=st.integers(1, 4))
+def test_weighted_mse_and_bce_match_pytorch(reduction, seed, rows, columns):
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=(rows, columns)) * 2, rng.random((rows, columns))
+    weight = rng.uniform(0.1, 2.0, (rows, columns))
+    column_weight, pos_weight = rng.uniform(0.1, 2.0, columns), rng.uniform(0.5, 2.0, columns)
+    cases = [
+        (F.mse_loss, TF.mse_loss, dict(weight=weight)),
+        (F.binary_cross_entropy_with_logits, TF.binary_cross_entropy_with_logits,
+         dict(weight=column_weight, pos_weight=pos_weight)),
+    ]
+    for fn, tfn, extra in cases:
+        mx, tx = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        mine = fn(mx, tg.tensor(y), reduction=reduction,
+                  **{k: tg.tensor(v) for k, v in extra.items()})
+        ref = tfn(tx, torch.tensor(y), reduction=reduction,
+                  **{k: torch.tensor(v) for k, v in extra.items()})
+        mine.sum().backward()
+        ref.sum().backward()
+        assert_same((mine.numpy(), mx.grad.numpy()),
+                    (ref.detach().numpy(), tx.grad.numpy()))
+
+
+def test_bce_module_keeps_weight_and_pos_weight_as_buffers():
+    loss = nn.BCEWithLogitsLoss(weight=[1.0, 2.0], pos_weight=[3.0, 0.5], reduction="sum")
+    assert set(loss.state_dict()) == {"weight", "pos_weight"}
+    x, y = np.array([[0.3, -1.2], [2.0, 0.1]]), np.array([[1.0, 0.0], [0.0, 1.0]])
+    reference = torch.nn.BCEWithLogitsLoss(weight=torch.tensor([1.0, 2.0]),
+                                           pos_weight=torch.tensor([3.0, 0.5]),
+                                           reduction="sum")
+    expected = reference(torch.tensor(x, dtype=torch.float32),
+                         torch.tensor(y, dtype=torch.float32))
+    mine = loss(tg.tensor(x, dtype=tg.float32), tg.tensor(y, dtype=tg.float32))
+    np.testing.assert_allclose(mine.item(), expected.item(), rtol=1e-6)
+
+
+def test_a_reduction_in_the_weight_slot_is_named():
+    x = tg.zeros(2, 3)
+    with pytest.raises(TypeError, match=r"binary_cross_entropy_with_logits: weight must be .*"
+                                        r"got 'sum'; pass reduction by keyword"):
+        F.binary_cross_entropy_with_logits(x, x, "sum")
+    with pytest.raises(TypeError, match=r"mse_loss: size_average and reduce are PyTorch's "
+                                        r"deprecated spellings"):
+        F.mse_loss(x, x, "sum")
+    with pytest.raises(ValueError, match=r"mse_loss: weight of shape \(3,\) must have the "
+                                         r"input's shape \(2, 3\)"):
+        F.mse_loss(x, x, weight=tg.ones(3))
+    with pytest.raises(TypeError, match=r"MSELoss: size_average and reduce"):
+        nn.MSELoss("sum")

@@ -469,17 +469,18 @@ def test_nll_mse_bce_match_numpy(reduction):
     assert_close(nn.NLLLoss(reduction=reduction)(f64(logp, False), t),
                  np_reduce(-logp[np.arange(6), t], reduction), atol=1e-12)
     a, b = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
-    assert_close(F.mse_loss(f64(a, False), f64(b, False), reduction),
+    assert_close(F.mse_loss(f64(a, False), f64(b, False), reduction=reduction),
                  np_reduce((a - b) ** 2, reduction), atol=1e-12)
-    assert_close(nn.MSELoss(reduction)(f64(a, False), b), np_reduce((a - b) ** 2, reduction),
-                 atol=1e-12)
+    assert_close(nn.MSELoss(reduction=reduction)(f64(a, False), b),
+                 np_reduce((a - b) ** 2, reduction), atol=1e-12)
     x, y = rng.standard_normal((4, 5)) * 3, rng.random((4, 5))
-    assert_close(F.binary_cross_entropy_with_logits(f64(x, False), f64(y, False), reduction),
+    assert_close(F.binary_cross_entropy_with_logits(f64(x, False), f64(y, False),
+                                                    reduction=reduction),
                  np_bce_with_logits(x, y, reduction), atol=1e-10)
     pos_weight = np.array([0.5, 1.0, 2.0, 3.0, 1.5])
     s = 1 / (1 + np.exp(-x))
     weighted = -(pos_weight * y * np.log(s) + (1 - y) * np.log(1 - s))
-    module = nn.BCEWithLogitsLoss(reduction, pos_weight=Tensor(pos_weight))
+    module = nn.BCEWithLogitsLoss(reduction=reduction, pos_weight=Tensor(pos_weight))
     assert_close(module(f64(x, False), y), np_reduce(weighted, reduction), atol=1e-10)
 
 
@@ -533,14 +534,20 @@ def test_linear_mse_bce_gradients(data):
     target = f64(data.draw(arrays((batch, n_out))))
     y = f64(data.draw(arrays((batch, n_out), 0.0, 1.0)))
     pos_weight = f64(data.draw(arrays((n_out,), 0.5, 2.0)))
-    mse = lambda a, b: F.mse_loss(a, b, reduction)  # noqa: E731
+    def mse(a, b):
+        return F.mse_loss(a, b, reduction=reduction)
+
     assert gradcheck(mse, [target, y])
     assert gradgradcheck(mse, [target, y])
-    bce = lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction)  # noqa: E731
+    def bce(a, b):
+        return F.binary_cross_entropy_with_logits(a, b, reduction=reduction)
+
     logits = f64(data.draw(arrays((batch, n_out), -4.0, 4.0)))
     assert gradcheck(bce, [logits, y])
     assert gradgradcheck(bce, [logits, y])
-    weighted = lambda a, b, p: F.binary_cross_entropy_with_logits(a, b, reduction, p)  # noqa: E731
+    def weighted(a, b, p):
+        return F.binary_cross_entropy_with_logits(a, b, reduction=reduction, pos_weight=p)
+
     assert gradcheck(weighted, [logits, y, pos_weight])
 
 

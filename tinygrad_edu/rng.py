@@ -62,19 +62,19 @@ def get_rng_state() -> dict[str, Any]:
     return {"seed": _seed, "numpy": copy.deepcopy(_generator.bit_generator.state)}
 
 
-def set_rng_state(state: dict[str, Any]) -> None:
+def set_rng_state(new_state: dict[str, Any]) -> None:  # PyTorch's parameter name
     """Restore a state from `get_rng_state`: later draws repeat those that followed it."""
     global _seed
-    inner = state.get("numpy") if isinstance(state, dict) else None
+    inner = new_state.get("numpy") if isinstance(new_state, dict) else None
     kind = type(_generator.bit_generator).__name__
     if not isinstance(inner, dict) or inner.get("bit_generator") != kind:
         raise ValueError(f"set_rng_state: expected a dict from get_rng_state() holding a "
-                         f"{kind} state, got {_describe(state)}")
+                         f"{kind} state, got {_describe(new_state)}")
     try:
         _generator.bit_generator.state = copy.deepcopy(inner)
     except (TypeError, ValueError, KeyError) as error:
         raise ValueError(f"set_rng_state: malformed {kind} state ({error})") from None
-    _seed = int(state.get("seed", _seed))
+    _seed = int(new_state.get("seed", _seed))
 
 
 def _describe(state: Any) -> str:

@@ -80,19 +80,20 @@ def _slice_along(x: Tensor, axis: int, start: int, stop: int) -> Tensor:
     return x[(slice(None),) * axis + (slice(start, stop),)]
 
 
-def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple:
-    """Pieces of `split_size` along dim (the last may be smaller), or of the listed sizes."""
+def split(x: Tensor, split_size: int | Sequence[int], dim: int = 0) -> tuple:
+    """Pieces of `split_size` along dim (the last may be smaller), or of the listed sizes
+    (Tensor.split's parameter name; torch.split calls it split_size_or_sections)."""
     axis = check_dim("split", dim, x.shape)
     if x.ndim == 0:
         raise RuntimeError("split: cannot split a 0-d tensor")
     size = x.shape[axis]
-    if isinstance(split_size_or_sections, (int, np.integer)):
-        step = int(split_size_or_sections)
+    if isinstance(split_size, (int, np.integer)):
+        step = int(split_size)
         if step <= 0 and size > 0:
             raise ValueError(f"split: split_size must be positive, got {step}")
         sizes = [step] * (size // step) + ([size % step] if size % step else []) if size else [0]
     else:
-        sizes = [int(s) for s in split_size_or_sections]
+        sizes = [int(s) for s in split_size]
         if sum(sizes) != size or any(s < 0 for s in sizes):
             raise RuntimeError(
                 f"split: the sizes {sizes} must be non-negative and add up to {size}, the "

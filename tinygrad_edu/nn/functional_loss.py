@@ -114,11 +114,7 @@ def _class_weight(name: str, weight: Any, classes: int, like: Tensor) -> Any:
     """The per-class weights as an array of `like`'s dtype on its device, or None."""
     if weight is None:
         return None
-    if isinstance(weight, str):
-        raise TypeError(
-            f"{name}: weight must be a tensor of {classes} class weights, got {weight!r}; "
-            "pass reduction by keyword (PyTorch's order: input, target, weight, "
-            "size_average, ignore_index, reduce, reduction, ...)")
+    check_not_reduction(name, weight, f"a tensor of {classes} class weights")
     if isinstance(weight, Tensor):
         if weight.device != like.device:
             raise RuntimeError(f"{name}: weight is on {weight.device} but the input is on "
@@ -130,6 +126,14 @@ def _class_weight(name: str, weight: Any, classes: int, like: Tensor) -> Any:
         raise ValueError(f"{name}: weight must hold one number per class, shape "
                          f"({classes},), got shape {tuple(w.shape)}")
     return w.astype(like.dtype)
+
+
+def check_not_reduction(name: str, weight: Any, expected: str) -> None:
+    """A reduction passed where PyTorch's order puts `weight`: say how to pass it."""
+    if isinstance(weight, str):
+        raise TypeError(f"{name}: weight must be {expected}, got {weight!r}; pass reduction "
+                        "by keyword (reduction=...), as PyTorch's argument order puts "
+                        "weight third")
 
 
 def check_legacy(name: str, size_average: Any, reduce: Any) -> None:
@@ -264,18 +268,35 @@ def _as_target(input: Tensor, target: Any) -> Tensor:  # noqa: A002
 
 
 @named_scope("mse_loss")
-def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """(input - target)**2, averaged by default."""
-    _check_reduction("mse_loss", reduction)
+def mse_loss(input: Tensor, target: Any, size_average: Any = None,  # noqa: A002
+             reduce: Any = None, reduction: str = "mean", weight: Any = None) -> Tensor:
+    """(input - target)**2, averaged by default (PyTorch's arguments, in its order);
+    with `weight` (input's shape) each squared error is weighted and the mean divides
+    by the summed weights."""
+    name = "mse_loss"
+    check_legacy(name, size_average, reduce)
+    _check_reduction(name, reduction)
     target = _as_target(input, target)
-    _check_same_shape("mse_loss", input, target)
+    _check_same_shape(name, input, target)
     diff = input - target
-    return _reduce("mse_loss", diff * diff, reduction)
+    squared = diff * diff
+    if weight is None:
+        return _reduce(name, squared, reduction)
+    check_not_reduction(name, weight, "a tensor of the input's shape")
+    weight = _as_target(input, weight)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"{name}: weight of shape {tuple(weight.shape)} must have the "
+                         f"input's shape {tuple(input.shape)}")
+    weighted = squared * weight
+    if reduction == "mean":
+        return weighted.sum() / weight.sum()
+    return _reduce(name, weighted, reduction)
 
 
 @named_scope("binary_cross_entropy_with_logits")
 def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
-                                     reduction: str = "mean",
+                                     weight: Any = None, size_average: Any = None,
+                                     reduce: Any = None, reduction: str = "mean",
                                      pos_weight: Any = None) -> Tensor:
     """-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], in the stable form
 
@@ -284,8 +305,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
     (exp of a non-positive number only). max(x, 0) and |x| are written as x times
     a constant sign so that both use the same side at x = 0, where the loss is
     smooth: its gradient there is 0.5 - y. With pos_weight p the positive term
-    is weighted: (1 - y) x + (1 + (p - 1) y) softplus(-x), as PyTorch."""
+    is weighted: (1 - y) x + (1 + (p - 1) y) softplus(-x), as PyTorch; `weight`
+    (broadcast to the input) rescales each element's loss before the reduction."""
     name = "binary_cross_entropy_with_logits"
+    check_legacy(name, size_average, reduce)
     _check_reduction(name, reduction)
     raw_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
     if raw_dtype.kind != "f":
@@ -304,4 +327,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
         # softplus(-x) = max(-x, 0) + log(1 + exp(-|x|))
         softplus_neg = input * _constant((~positive).astype(input.dtype) * -1) + log_term
         loss = (1.0 - target) * input + ((pw - 1.0) * target + 1.0) * softplus_neg
+    if weight is not None:
+        check_not_reduction(name, weight, "a tensor that broadcasts to the input")
+        loss = loss * _as_target(input, weight)
     return _reduce(name, loss, reduction)

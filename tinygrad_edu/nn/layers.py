@@ -32,13 +32,15 @@ class Linear(Module):
     (kaiming_uniform_ with a = sqrt(5) for the weight)."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
         dtype = np.dtype(np.float32 if dtype is None else dtype)
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dtype=dtype))
         self.bias = Parameter(np.empty(self.out_features, dtype=dtype)) if bias else None
         self.reset_parameters()
+        if device is not None:  # made on the CPU from the seed, then moved
+            self.to(device)
 
     def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
@@ -66,7 +68,7 @@ class Embedding(Module):
     padding_idx starts at zero and never receives a gradient."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 dtype: Any = None) -> None:
+                 *, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         if padding_idx is not None:
@@ -78,6 +80,8 @@ class Embedding(Module):
         dtype = np.dtype(np.float32 if dtype is None else dtype)
         self.weight = Parameter(np.empty((self.num_embeddings, self.embedding_dim), dtype=dtype))
         self.reset_parameters()
+        if device is not None:  # made on the CPU from the seed, then moved
+            self.to(device)
 
     @classmethod
     def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,

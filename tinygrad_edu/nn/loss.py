@@ -31,9 +31,7 @@ class _WeightedLoss(_Loss):
                  reduction: str = "mean") -> None:
         check_legacy(type(self).__name__, size_average, reduce)
         super().__init__(reduction)
-        if weight is not None and not isinstance(weight, Tensor):
-            weight = tensor(weight)
-        self.register_buffer("weight", weight)
+        self.register_buffer("weight", _as_buffer(weight))
         self.ignore_index = ignore_index
 
     def extra_repr(self) -> str:
@@ -64,15 +62,35 @@ class NLLLoss(_WeightedLoss):
 
 
 class MSELoss(_Loss):
+    """F.mse_loss as a module (PyTorch's arguments: size_average, reduce, reduction)."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        check_legacy("MSELoss", size_average, reduce)
+        super().__init__(reduction)
+
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.mse_loss(input, target, self.reduction)
+        return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    def __init__(self, reduction: str = "mean", pos_weight: Any = None) -> None:
+    """F.binary_cross_entropy_with_logits as a module; `weight` and `pos_weight` are
+    buffers, as in PyTorch (moved by .to(), kept in state_dict())."""
+
+    weight: Tensor | None
+    pos_weight: Tensor | None
+
+    def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean", pos_weight: Any = None) -> None:
+        check_legacy("BCEWithLogitsLoss", size_average, reduce)
         super().__init__(reduction)
-        self.pos_weight = pos_weight
+        self.register_buffer("weight", _as_buffer(weight))
+        self.register_buffer("pos_weight", _as_buffer(pos_weight))
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
-        return F.binary_cross_entropy_with_logits(input, target, self.reduction,
-                                                  self.pos_weight)
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight)
+
+
+def _as_buffer(value: Any) -> Tensor | None:
+    return value if value is None or isinstance(value, Tensor) else tensor(value)

@@ -29,7 +29,7 @@ class BatchNormBase(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
-                 dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -47,6 +47,8 @@ class BatchNormBase(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+        if device is not None:  # made on the CPU from the seed, then moved
+            self.to(device)
 
     def reset_running_stats(self) -> None:
         for buffer, value in ((self.running_mean, 0), (self.running_var, 1),
@@ -96,7 +98,8 @@ class LayerNorm(Module):
     weight (ones) and bias (zeros) of normalized_shape when elementwise_affine."""
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
-                 elementwise_affine: bool = True, bias: bool = True, dtype: Any = None) -> None:
+                 elementwise_affine: bool = True, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
         super().__init__()
         self.normalized_shape = F.normalized_shape_tuple("LayerNorm", normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
@@ -106,6 +109,8 @@ class LayerNorm(Module):
             self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
             if bias:
                 self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
+        if device is not None:  # made on the CPU from the seed, then moved
+            self.to(device)
 
     def reset_parameters(self) -> None:
         if self.weight is not None:
