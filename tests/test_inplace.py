@@ -153,15 +153,28 @@ def test_fill_zero_normal_uniform():
         x.fill_(tg.ones(2))
 
 
-def test_a_consumer_of_a_tensor_rewired_by_an_in_place_op_is_refused_not_silent():
+CONSUMERS = {
+    "add": lambda h: h + 1.0,
+    "clone": lambda h: h.clone(),  # an op that reads no input values in backward
+    "getitem": lambda h: h[1:],
+    "reshape": lambda h: h.reshape(2, 1),
+    "relu": lambda h: h.relu(),
+    "sum": lambda h: h.sum(),
+}
+
+
+@pytest.mark.parametrize("consumer", sorted(CONSUMERS))
+@pytest.mark.parametrize("change", ["mul_", "relu_", "copy_"])
+def test_a_consumer_of_a_tensor_rewired_by_an_in_place_op_is_refused_not_silent(consumer,
+                                                                                 change):
     # PyTorch keeps the old version in its graph; here the edge would be stale, so
     # backward refuses instead of returning a wrong gradient (a documented departure).
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     h = x * 1.0
-    z = h + 1.0
-    h.mul_(2.0)
+    z = CONSUMERS[consumer](h)
+    {"mul_": lambda: h.mul_(2.0), "relu_": h.relu_, "copy_": lambda: h.copy_(x * 3.0)}[change]()
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
-        z.sum().backward()
+        (z.sum() + (h * h).sum()).backward()
 
 
 def test_every_leaf_grad_has_its_own_memory():

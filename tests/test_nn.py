@@ -146,7 +146,7 @@ def test_repr_is_nested_like_pytorch():
         "  (0): Linear(in_features=784, out_features=10, bias=True)\n"
         "  (1): ReLU()\n"
         "  (2): Sequential(\n"
-        "    (0): Dropout(p=0.25)\n"
+        "    (0): Dropout(p=0.25, inplace=False)\n"
         "    (1): LeakyReLU(negative_slope=0.1)\n"
         "  )\n"
         "  (3): BatchNorm1d(10, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)\n"

@@ -414,6 +414,15 @@ def record_inplace(tensor: Any) -> int:
     return len(owner.version_log)
 
 
+def mark_rewired(tensor: Any) -> None:
+    """`tensor` was just made the output of the op that changed it in place: a node
+    newer than every op recorded before the change. Ops recorded before it that
+    consumed the tensor hold the tensor, not its old node, so their backward would
+    reach the new node; this stamp lets check_versions refuse them instead."""
+    if tensor.grad_fn is not None:
+        tensor.grad_fn.epoch = _inplace_count
+
+
 # ---------------------------------------------------------------------------
 # Backward pass: one walk, consumed by backward(), grad() and viz.
 # ---------------------------------------------------------------------------

@@ -326,7 +326,16 @@ class Tensor:
             self.grad_fn = result.grad_fn
             self.requires_grad = result.requires_grad
         engine.record_inplace(self)
+        if recording:
+            engine.mark_rewired(self)
         return self
+
+    def update_(self, op: str, compute: Callable[[Tensor], Tensor], *others: Tensor) -> Tensor:
+        """Write `compute(self)` into this tensor's memory, with gradients flowing
+        through the change as for the built-in in-place ops (add_, relu_, ...); `op`
+        names the change in errors, `others` are further tensors compute reads. For
+        in-place versions of composites, e.g. F.leaky_relu(x, inplace=True)."""
+        return self._inplace(op, compute, *others)
 
     def _write(self, op: str, values: np.ndarray) -> None:
         """Copy `values` into this tensor's memory, or raise before writing anything."""
@@ -376,6 +385,15 @@ class Tensor:
 
     def neg_(self) -> Tensor:
         return self._inplace("neg_", lambda x: -x)
+
+    def relu_(self) -> Tensor:
+        return self._inplace("relu_", lambda x: x.relu())
+
+    def sigmoid_(self) -> Tensor:
+        return self._inplace("sigmoid_", lambda x: x.sigmoid())
+
+    def tanh_(self) -> Tensor:
+        return self._inplace("tanh_", lambda x: x.tanh())
 
     def fill_(self, value: Any) -> Tensor:
         value = self._operand(value)

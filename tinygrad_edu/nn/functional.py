@@ -55,11 +55,13 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
 
 
-def relu(x: Tensor) -> Tensor:
-    return x.relu()
+def relu(x: Tensor, inplace: bool = False) -> Tensor:
+    return x.relu_() if inplace else x.relu()
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    if inplace:  # the result in x's memory, as PyTorch (it saves no memory here)
+        return x.update_("leaky_relu_", lambda t: t.leaky_relu(negative_slope))
     return x.leaky_relu(negative_slope)
 
 
@@ -86,22 +88,26 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-def silu(x: Tensor) -> Tensor:
+def silu(x: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (also called swish)."""
+    if inplace:
+        return x.update_("silu_", silu)
     return x * x.sigmoid()
 
 
-def softmax(x: Tensor, dim: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along `dim`, computed with the max shifted out."""
-    return x.softmax(dim)
+def softmax(x: Tensor, dim: int = -1, *, dtype: Any = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along `dim`, computed with the max shifted out; with
+    `dtype`, x is cast first (as PyTorch, e.g. to float64 for precision)."""
+    return (x if dtype is None else x.to(dtype)).softmax(dim)
 
 
-def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
-    """x - logsumexp(x) along `dim`: finite even for logits of size 1e4."""
-    return x.log_softmax(dim)
+def log_softmax(x: Tensor, dim: int = -1, *, dtype: Any = None) -> Tensor:
+    """x - logsumexp(x) along `dim`: finite even for logits of size 1e4; with `dtype`,
+    x is cast first."""
+    return (x if dtype is None else x.to(dtype)).log_softmax(dim)
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Inverted dropout: zero each element with probability p and scale the rest by
     1/(1-p), so the expected value is unchanged and eval needs no rescaling."""
     if not 0.0 <= p <= 1.0:
@@ -109,12 +115,14 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     if not training or p == 0.0:
         return x
     if p == 1.0:
-        return x * 0.0
+        return x.zero_() if inplace else x * 0.0
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
     # the CPU's seeded generator, or the stream of x's device (draws stay there)
     source = generator() if type(x.data) is np.ndarray else device_generator(x.device.type)
     keep = source.random(x.shape, dtype=np.float32 if dtype == np.float32 else np.float64)
     mask = (keep >= p).astype(dtype) * dtype.type(1.0 / (1.0 - p))
+    if inplace:
+        return x.update_("dropout_", lambda t: t * _constant(mask))
     return x * _constant(mask)
 
 
