@@ -183,3 +183,18 @@ def test_every_leaf_grad_has_its_own_memory():
     (a + b).sum().backward()
     a.grad.zero_()
     assert b.grad.tolist() == [1.0, 1.0]
+
+
+def test_reading_a_tensor_after_a_view_of_it_changed_in_place_is_refused_not_silent():
+    # PyTorch rewrites the base's graph (CopySlices); here only the changed view gets
+    # the new node, so the base's old graph would give a wrong gradient: refused
+    x = tg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    h = x * 1.0
+    view = h[1:]
+    view.mul_(1.5)
+    assert h.numpy().tolist() == [1.0, 3.0, 4.5, 6.0]  # the memory did change
+    with pytest.raises(RuntimeError, match=r"mul: input 0 \(shape \(4,\)\) shares its memory "
+                                           r"with a view that was changed in place"):
+        h * h
+    (view * view).sum().backward()  # the view itself carries the change: fine
+    assert x.grad.numpy().tolist() == [0.0, 2 * 1.5 * 3.0, 2 * 1.5 * 4.5, 2 * 1.5 * 6.0]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -32,6 +33,10 @@ _grad_enabled = True
 # it was recorded; backward compares it with the numbers of later changes to the tensors
 # the op needs, so a changed input is an error instead of a silently wrong gradient.
 _inplace_count = 0
+# id of a memory owner whose view was changed in place while recording -> (a weak
+# reference to the owner, the count then): the other tensors on that memory now hold
+# values their graph did not compute. (Keyed by id: tensors compare elementwise.)
+_views_changed: dict[int, tuple[Any, int]] = {}
 
 # The names of the open `named_scope` blocks, outermost first; ops recorded inside
 # remember them (ctx.scope) so a drawing can box and name functional code.
@@ -384,6 +389,8 @@ class Function:
             if out_data is not scalar:  # device arrays come back as they are
                 ctx._saved = tuple(out_data if a is scalar else a for a in ctx._saved or ())
         if recording:
+            if _views_changed:  # empty unless a view was changed in place while recording
+                check_not_stale(ctx.name, inputs)
             ctx.parents = inputs
             ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
             ctx.epoch = _inplace_count
@@ -421,6 +428,30 @@ def mark_rewired(tensor: Any) -> None:
     reach the new node; this stamp lets check_versions refuse them instead."""
     if tensor.grad_fn is not None:
         tensor.grad_fn.epoch = _inplace_count
+    owner = tensor.view_of
+    if owner is not None:
+        key = id(owner)
+        forget = functools.partial(_views_changed.pop, key, None)
+        _views_changed[key] = (weakref.ref(owner, lambda _: forget()), _inplace_count)
+
+
+def check_not_stale(op: str, inputs: Sequence[Any]) -> None:
+    """Refuse an input whose memory a view of it changed in place (while recording)
+    after the input was computed: its values are no longer those its graph computed,
+    so gradients through it would be wrong. (PyTorch rewrites the base's graph; here
+    only the view that was changed gets the new node.)"""
+    for position, tensor in enumerate(inputs):
+        ctx = tensor.grad_fn
+        if ctx is None:
+            continue
+        owner = owner_of(tensor)
+        entry = _views_changed.get(id(owner))
+        if entry is not None and entry[0]() is owner and ctx.epoch < entry[1]:
+            raise RuntimeError(
+                f"{op}: input {position} (shape {tuple(tensor.shape)}) shares its memory with "
+                "a view that was changed in place after it was computed, so its values no "
+                "longer match its graph and its gradient would be wrong; change the tensor "
+                "itself (x[index] = value), or make the view from a .clone()")
 
 
 # ---------------------------------------------------------------------------

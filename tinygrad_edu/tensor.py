@@ -295,14 +295,15 @@ class Tensor:
         return add_hook(self.grad_hooks, hook)
 
     # -- in-place changes ------------------------------------------------------
-    def _inplace(self, op: str, compute: Callable[[Tensor], Tensor], *others: Tensor) -> Tensor:
-        """Write `compute(self)` into this tensor's own memory.
+    def _inplace(self, op: str, compute: Callable[..., Tensor], *others: Tensor) -> Tensor:
+        """Write `compute(self, *others)` into this tensor's own memory.
 
         Outside the graph (no_grad, or nothing requires grad) this is a plain write.
         Inside it the result is computed from a copy of the old values and this
         tensor becomes the output of that op, so gradients flow through the change;
         ops recorded earlier that need the old values refuse to run backward later
-        (engine.record_inplace and Function.check_versions). A leaf that requires
+        (engine.record_inplace and Function.check_versions). An operand that is this
+        tensor itself (x.add_(x)) is read as the old values too. A leaf that requires
         grad cannot be changed in grad mode, as in PyTorch.
         """
         recording = engine.is_grad_enabled() and (
@@ -317,10 +318,11 @@ class Tensor:
             before = Tensor.wrap(self.data, self.grad_fn)  # the old node of the graph
             before.view_of = engine.owner_of(self)  # shares the memory about to change
             source = Clone.apply(before) if before.requires_grad else Tensor.wrap(self.data.copy())
-            result = compute(source)
+            # self as an operand would become its own input once rewired below
+            result = compute(source, *[source if o is self else o for o in others])
         else:
             with engine.no_grad():
-                result = compute(self)
+                result = compute(self, *others)
         self._write(op, result.data)
         if recording:
             self.grad_fn = result.grad_fn
@@ -330,11 +332,11 @@ class Tensor:
             engine.mark_rewired(self)
         return self
 
-    def update_(self, op: str, compute: Callable[[Tensor], Tensor], *others: Tensor) -> Tensor:
-        """Write `compute(self)` into this tensor's memory, with gradients flowing
-        through the change as for the built-in in-place ops (add_, relu_, ...); `op`
-        names the change in errors, `others` are further tensors compute reads. For
-        in-place versions of composites, e.g. F.leaky_relu(x, inplace=True)."""
+    def update_(self, op: str, compute: Callable[..., Tensor], *others: Tensor) -> Tensor:
+        """Write `compute(self, *others)` into this tensor's memory, with gradients
+        flowing through the change as for the built-in in-place ops (add_, relu_, ...);
+        `op` names the change in errors; compute must read `others` through its
+        arguments. For in-place versions of composites, e.g. F.leaky_relu(x, inplace=True)."""
         return self._inplace(op, compute, *others)
 
     def _write(self, op: str, values: np.ndarray) -> None:
@@ -358,25 +360,23 @@ class Tensor:
 
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         other = self._operand(other)
-        scaled = other if alpha == 1 else other * alpha
-        return self._inplace("add_", lambda x: x + scaled, other)
+        return self._inplace("add_", lambda x, o: x + (o if alpha == 1 else o * alpha), other)
 
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         other = self._operand(other)
-        scaled = other if alpha == 1 else other * alpha
-        return self._inplace("sub_", lambda x: x - scaled, other)
+        return self._inplace("sub_", lambda x, o: x - (o if alpha == 1 else o * alpha), other)
 
     def mul_(self, other: Any) -> Tensor:
         other = self._operand(other)
-        return self._inplace("mul_", lambda x: x * other, other)
+        return self._inplace("mul_", lambda x, o: x * o, other)
 
     def div_(self, other: Any) -> Tensor:
         other = self._operand(other)
-        return self._inplace("div_", lambda x: x / other, other)
+        return self._inplace("div_", lambda x, o: x / o, other)
 
     def pow_(self, exponent: Any) -> Tensor:
         exponent = self._operand(exponent)
-        return self._inplace("pow_", lambda x: x ** exponent, exponent)
+        return self._inplace("pow_", lambda x, e: x ** e, exponent)
 
     def clamp_(self, min: Real | None = None, max: Real | None = None) -> Tensor:  # noqa: A002
         return self._inplace("clamp_", lambda x: x.clamp(min, max))
@@ -400,7 +400,7 @@ class Tensor:
         if value.numel() != 1:
             raise RuntimeError(f"fill_: expected a single value, got shape {tuple(value.shape)}")
         return self._inplace(
-            "fill_", lambda x: SetItem.apply(x, value.reshape(()), index=Ellipsis), value)
+            "fill_", lambda x, v: SetItem.apply(x, v.reshape(()), index=Ellipsis), value)
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
@@ -424,7 +424,7 @@ class Tensor:
             src = src.cast(self.dtype)  # differentiable between float dtypes
         elif src.dtype != self.dtype:
             src = Tensor.wrap(src.data.astype(self.dtype))
-        return self._inplace("copy_", lambda x: SetItem.apply(x, src, index=Ellipsis), src)
+        return self._inplace("copy_", lambda x, s: SetItem.apply(x, s, index=Ellipsis), src)
 
     def normal_(self, mean: Real = 0.0, std: Real = 1.0) -> Tensor:
         """Fill with draws from N(mean, std**2) from the seeded generator."""
@@ -785,7 +785,7 @@ class Tensor:
         """x[index] = value, in place (see `_inplace` for what that means for autograd)."""
         index = _index(index, self.data)
         value = self._operand(value)
-        self._inplace("setitem", lambda x: SetItem.apply(x, value, index=index), value)
+        self._inplace("setitem", lambda x, v: SetItem.apply(x, v, index=index), value)
 
     def scatter_add_into(self, shape: Sequence[int], index: Any) -> Tensor:
         """A zero tensor of `shape` with this tensor added at `index` (indexing's adjoint)."""
@@ -1003,12 +1003,13 @@ class Tensor:
 
     def scatter_add_(self, dim: int, index: Any, src: Tensor) -> Tensor:
         """scatter_add in place (see `_inplace`)."""
-        return self._inplace("scatter_add_", lambda x: x.scatter_add(dim, index, src), src)
+        return self._inplace("scatter_add_", lambda x, s: x.scatter_add(dim, index, s), src)
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         """masked_fill in place; the mask must broadcast to this tensor's shape."""
         others = (value,) if isinstance(value, Tensor) else ()
-        return self._inplace("masked_fill_", lambda x: x.masked_fill(mask, value), *others)
+        return self._inplace("masked_fill_",
+                             lambda x, *v: x.masked_fill(mask, v[0] if v else value), *others)
 
     # -- device and dtype (tensor_convert.py; devices are devices.py's business) --------
     @property
