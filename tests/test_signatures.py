@@ -41,7 +41,11 @@ def shared(ours, theirs):
 
 NAMESPACES = [("F", F, torch.nn.functional), ("nn", tg.nn, torch.nn),
               ("optim", tg.optim, torch.optim), ("tinygrad_edu", tg, torch),
-              ("Tensor", tg.Tensor, torch.Tensor)]
+              ("Tensor", tg.Tensor, torch.Tensor), ("init", tg.nn.init, torch.nn.init),
+              ("nn.utils", tg.nn.utils, torch.nn.utils),
+              ("utils.data", tg.utils.data, torch.utils.data),
+              ("lr_scheduler", tg.optim.lr_scheduler, torch.optim.lr_scheduler),
+              ("autograd", tg.autograd, torch.autograd)]
 # where ours is a documented departure: torch.load's third parameter is pickle_module,
 # which a loader that never unpickles has no use for
 KNOWN = {("tinygrad_edu", "load")}

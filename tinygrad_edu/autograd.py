@@ -30,13 +30,15 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
+    only_inputs: bool = True,
     allow_unused: bool = False,
 ) -> tuple:
     """Gradients of `outputs` with respect to `inputs`, returned (not accumulated).
 
     Like torch.autograd.grad: `grad_outputs` seeds each output (needed for
     non-scalar outputs), `create_graph=True` records the backward pass so the
-    result can be differentiated again.
+    result can be differentiated again. `only_inputs` is ignored, as in PyTorch,
+    which deprecated it; it is here so that allow_unused sits where PyTorch has it.
     """
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)

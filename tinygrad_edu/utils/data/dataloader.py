@@ -57,6 +57,7 @@ class DataLoader:
         drop_last: bool = False,
         timeout: float = 0,
         worker_init_fn: Callable[[int], None] | None = None,
+        multiprocessing_context: Any = None,  # PyTorch's; workers here are threads
         generator: Generator | None = None,
         *,
         prefetch_factor: int | None = None,
