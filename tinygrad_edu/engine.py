@@ -451,7 +451,7 @@ def check_not_stale(op: str, inputs: Sequence[Any]) -> None:
                 f"{op}: input {position} (shape {tuple(tensor.shape)}) shares its memory with "
                 "a view that was changed in place after it was computed, so its values no "
                 "longer match its graph and its gradient would be wrong; build a new tensor "
-                "instead (torch.cat, or x.clone() with x_new[index] = value)")
+                "instead (cat(), or x.clone() with x_new[index] = value)")
 
 
 # ---------------------------------------------------------------------------
