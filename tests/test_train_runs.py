@@ -329,6 +329,54 @@ def test_resume_refuses_changed_settings_and_a_stretched_cosine(tiny, tmp_path, 
     assert "no run to resume" in capsys.readouterr().err
 
 
+# ------------------------------------------------------- one run per folder ----
+
+
+def test_a_second_run_on_a_folder_in_use_is_refused(tiny, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / ".lock").write_text(f"{holder.pid}\n")
+        assert main(train_args(tiny, out, "--epochs", "1")) == 2
+        message = capsys.readouterr().err
+        assert f"is in use by another run (process {holder.pid})" in message
+        assert not (out / "config.json").exists()  # nothing written beside the other run
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_lock_left_by_a_dead_process_is_taken_over(tiny, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    (out / ".lock").write_text(gone.stdout)  # a kill -9 leaves its lock behind
+    assert main(train_args(tiny, out, "--epochs", "1")) == 0
+    assert (out / "model.npz").exists() and not (out / ".lock").exists()
+
+
+def test_a_run_holds_its_folder_while_it_trains_and_frees_it_after(tiny, tmp_path,
+                                                                   monkeypatch):
+    import tinygrad_edu.train as train_module
+
+    out, seen, real_fit = tmp_path / "run", [], train_module.fit
+
+    class Look:
+        def on_epoch_end(self, epoch, model, logs):
+            seen.append((out / ".lock").read_text().split()[0])
+
+    def watched_fit(*args, **kwargs):  # the command's own fit, with one more callback
+        kwargs["callbacks"] = [*kwargs.get("callbacks", []), Look()]
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "fit", watched_fit)
+    assert main(train_args(tiny, out, "--epochs", "2")) == 0
+    assert seen == [str(os.getpid())] * 2  # this process's id, during both epochs
+    assert not (out / ".lock").exists()
+
+
 # ---------------------------------------------------------------- 5. Ctrl-C ----
 
 

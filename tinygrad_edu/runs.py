@@ -14,8 +14,12 @@ so no weights file is ever left without its description.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import os
+import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +67,21 @@ FILES = {
 }
 # also removed by clear(): the plots `tinygrad-edu train` draws at the end
 PLOTS = ("curves.png", "confusion.png", "misclassified.png")
+LOCK = ".lock"  # the process id of the run writing here (RunDirectory.lock)
+
+
+class RunInUseError(RuntimeError):
+    """Another live process holds the run folder."""
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
 
 
 class RunDirectory:
@@ -95,6 +114,37 @@ class RunDirectory:
         if isinstance(done, int) and isinstance(total, int):
             return f"a partial run ({done} of {total} epochs done, {config.get('status')})"
         return f"run files ({', '.join(self.existing())})"
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold this folder for one run: while this process lives, another run on the
+        same folder is refused (RunInUseError) instead of interleaving its epochs with
+        ours. A lock left by a process that died (kill -9, a crash) is taken over."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        path = self.path / LOCK
+        for attempt in itertools.count():
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                break
+            except FileExistsError:
+                try:
+                    holder: int | None = int(path.read_text(encoding="utf-8").split()[0])
+                except (OSError, ValueError, IndexError):
+                    holder = None  # being written this instant, or garbage
+                if holder is not None and holder != os.getpid() and _process_alive(holder):
+                    raise RunInUseError(
+                        f"{self.path} is in use by another run (process {holder}); wait "
+                        "for it to finish, or choose another --out") from None
+                if holder is None and attempt < 50:
+                    time.sleep(0.02)  # give a starting run time to write its id
+                    continue
+                path.unlink(missing_ok=True)  # its process is gone: a stale lock
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(f"{os.getpid()}\n")
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
 
     def probe(self) -> None:
         """Create the folder and write and remove a file there, atomically as every

@@ -9,6 +9,7 @@ became nan/inf, 2 bad input or refused, 130 Ctrl-C (the last finished epoch is k
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 import time
@@ -287,19 +288,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from . import models
-    from .data import DataLoader, DatasetMismatchError, DatasetNotFoundError
-    from .rng import manual_seed
-    from .runs import RunDirectory
-    from .serialization import CheckpointError
-    from .train import (
-        NonFiniteLossError,
-        RandomShift,
-        TrainingInterrupted,
-        fit,
-        make_optimizer,
-        make_scheduler,
-    )
+    from .runs import RunDirectory, RunInUseError
 
     device = _device(args)
     if args.resume is not None:
@@ -313,11 +302,41 @@ def _train(args: argparse.Namespace) -> int:
         settings = _new_settings(args)
         template = DEFAULT_OUT if args.out is None else args.out
         run = RunDirectory(template.format(dataset=settings["dataset"], model=settings["model"]))
-        if run.existing() and not args.overwrite:
-            raise RefusedError(f"{run.path} already holds {run.describe()}; continue it with "
+    created = not run.path.exists()
+    try:
+        with contextlib.ExitStack() as held:
+            try:  # a second run on this folder is refused while this one lives
+                held.enter_context(run.lock())
+            except RunInUseError as error:
+                raise RefusedError(str(error)) from None
+            except OSError as error:  # the folder or its lock could not be made
+                raise RefusedError(f"cannot write to {run.path}: {error}") from None
+            return _train_in(args, run, settings, device)
+    finally:
+        if created and run.path.is_dir() and not any(run.path.iterdir()):
+            run.path.rmdir()  # left empty: no trace of a run that never started
+
+
+def _train_in(args: argparse.Namespace, run: Any, settings: dict[str, Any],
+              device: Any) -> int:
+    """The run itself, with `run`'s folder locked."""
+    from . import models
+    from .data import DataLoader, DatasetMismatchError, DatasetNotFoundError
+    from .rng import manual_seed
+    from .serialization import CheckpointError
+    from .train import (
+        NonFiniteLossError,
+        RandomShift,
+        TrainingInterrupted,
+        fit,
+        make_optimizer,
+        make_scheduler,
+    )
+
+    if args.resume is None and run.existing() and not args.overwrite:
+        raise RefusedError(f"{run.path} already holds {run.describe()}; continue it with "
                            f"--resume {run.path}, start afresh with --overwrite (deletes it), "
                            "or choose another --out")
-    created = not run.path.exists()
     try:
         run.probe()  # before the data: an unwritable --out fails at once
     except OSError as error:
@@ -327,8 +346,6 @@ def _train(args: argparse.Namespace) -> int:
     try:
         train_set, test_set = _load_datasets(settings["dataset"], data, not args.no_download)
     except (DatasetNotFoundError, DatasetMismatchError, ValueError) as error:
-        if created:
-            run.path.rmdir()  # left empty: no trace of a run that never started
         text = error.render(cli=True) if hasattr(error, "render") else str(error)
         raise RefusedError(text) from None
     if args.overwrite:
