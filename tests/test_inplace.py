@@ -55,11 +55,26 @@ def test_leaf_that_requires_grad_cannot_change_in_grad_mode():
 def test_optimizer_step_spoils_a_graph_built_before_it():
     model = nn.Linear(3, 2)
     opt = optim.SGD(model.parameters(), lr=0.1)
-    loss = model(tg.ones(4, 3)).pow(2).sum()
+    x = tg.ones(4, 3, requires_grad=True)  # its gradient reads the weight
+    loss = model(x).pow(2).sum()
     loss.backward(retain_graph=True)
     opt.step()
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.backward()  # would silently use the updated weights otherwise
+
+
+def test_a_step_does_not_spoil_gradients_that_never_read_the_weights():
+    # as PyTorch: with a constant input, the weight's gradient reads only the input and
+    # the upstream gradient, so a second backward gives the first one's numbers again
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    loss = model(tg.ones(4, 3)).pow(2).sum()
+    loss.backward(retain_graph=True)
+    first = model.weight.grad.numpy().copy()
+    opt.step()
+    opt.zero_grad()
+    loss.backward()
+    np.testing.assert_array_equal(model.weight.grad.numpy(), first)
 
 
 def test_numpy_operand_changed_later_does_not_change_the_gradient():
@@ -155,26 +170,38 @@ def test_fill_zero_normal_uniform():
 
 CONSUMERS = {
     "add": lambda h: h + 1.0,
-    "clone": lambda h: h.clone(),  # an op that reads no input values in backward
-    "getitem": lambda h: h[1:],
-    "reshape": lambda h: h.reshape(2, 1),
+    "clone": lambda h: h.clone(),
     "relu": lambda h: h.relu(),
     "sum": lambda h: h.sum(),
+    "getitem": lambda h: h[1:],  # views: they share the memory that changes
+    "reshape": lambda h: h.reshape(2, 1),
 }
+CHANGES = {"mul_": lambda h, x: h.mul_(2.0), "relu_": lambda h, x: h.relu_(),
+           "copy_": lambda h, x: h.copy_(x * 3.0)}
+
+
+def consumer_then_change(lib, consumer, change):
+    x = lib.tensor([1.0, -2.0], requires_grad=True)
+    h = x * 1.0
+    z = CONSUMERS[consumer](h)  # recorded before h changes
+    CHANGES[change](h, x)
+    (z.sum() + (h * h).sum()).backward()
+    return np.asarray(x.grad.tolist())
 
 
 @pytest.mark.parametrize("consumer", sorted(CONSUMERS))
-@pytest.mark.parametrize("change", ["mul_", "relu_", "copy_"])
-def test_a_consumer_of_a_tensor_rewired_by_an_in_place_op_is_refused_not_silent(consumer,
-                                                                                 change):
-    # PyTorch keeps the old version in its graph; here the edge would be stale, so
-    # backward refuses instead of returning a wrong gradient (a documented departure).
-    x = tg.tensor([1.0, 2.0], requires_grad=True)
-    h = x * 1.0
-    z = CONSUMERS[consumer](h)
-    {"mul_": lambda: h.mul_(2.0), "relu_": h.relu_, "copy_": lambda: h.copy_(x * 3.0)}[change]()
-    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
-        (z.sum() + (h * h).sum()).backward()
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_an_op_recorded_before_an_in_place_change_reads_the_old_node(consumer, change):
+    # as PyTorch, whose graph points at nodes: the consumer's gradient goes to what h
+    # was when it ran; a view of h, whose values did change, is refused instead
+    if consumer in ("getitem", "reshape"):
+        with pytest.raises(RuntimeError, match="shares its memory with a tensor that was "
+                                               "changed in place"):
+            consumer_then_change(tg, consumer, change)
+        return
+    ours = consumer_then_change(tg, consumer, change)
+    torch = pytest.importorskip("torch")
+    np.testing.assert_allclose(ours, consumer_then_change(torch, consumer, change))
 
 
 def test_every_leaf_grad_has_its_own_memory():
@@ -185,16 +212,29 @@ def test_every_leaf_grad_has_its_own_memory():
     assert b.grad.tolist() == [1.0, 1.0]
 
 
-def test_reading_a_tensor_after_a_view_of_it_changed_in_place_is_refused_not_silent():
-    # PyTorch rewrites the base's graph (CopySlices); here only the changed view gets
-    # the new node, so the base's old graph would give a wrong gradient: refused
+def test_changing_a_slice_in_place_changes_its_base_as_in_pytorch():
+    # the slice's change is recorded as base[index] = new values (PyTorch's CopySlices)
     x = tg.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
     h = x * 1.0
     view = h[1:]
     view.mul_(1.5)
     assert h.numpy().tolist() == [1.0, 3.0, 4.5, 6.0]  # the memory did change
-    with pytest.raises(RuntimeError, match=r"mul: input 0 \(shape \(4,\)\) shares its memory "
-                                           r"with a view that was changed in place"):
-        h * h
-    (view * view).sum().backward()  # the view itself carries the change: fine
-    assert x.grad.numpy().tolist() == [0.0, 2 * 1.5 * 3.0, 2 * 1.5 * 4.5, 2 * 1.5 * 6.0]
+    ((h * h).sum() + (view * view).sum()).backward()
+    # h = [x0, 1.5 x1, 1.5 x2, 1.5 x3]: d/dx = 2 x0, then 2 * 2 * 1.5**2 x_i
+    assert x.grad.numpy().tolist() == [2.0, 18.0, 27.0, 36.0]
+    y = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    g = y * 1.0
+    g[1:] *= 2  # Python's g.__setitem__(s, g[s].__imul__(2))
+    (g * g).sum().backward()
+    assert y.grad.numpy().tolist() == [2.0, 16.0, 24.0]
+
+
+def test_other_views_of_a_changed_base_are_refused_not_silent():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    h = x * 1.0
+    view = h[1:]  # made before h changes
+    h.mul_(2.0)
+    assert view.numpy().tolist() == [4.0, 6.0]
+    with pytest.raises(RuntimeError, match=r"mul: input 0 \(shape \(2,\)\) shares its memory "
+                                           r"with a tensor that was changed in place"):
+        view * view

@@ -23,13 +23,20 @@ MAKE = [
     ("relu", 1, lambda lib, a: a.relu()),
     ("sigmoid", 1, lambda lib, a: a.sigmoid()),
     ("exp", 1, lambda lib, a: (a * 0.1).exp()),
+    ("tanh", 1, lambda lib, a: a.tanh()),
+    ("sqrt", 1, lambda lib, a: (a * a + 1.0).sqrt()),
+    ("div", 2, lambda lib, a, b: a / (b * b + 1.0)),
+    ("sum_keep", 1, lambda lib, a: a - a.sum()),
 ]
 CHANGE = [
     ("mul_", 1, lambda lib, a: a.mul_(1.5)),
     ("add_", 2, lambda lib, a, b: a.add_(b)),
     ("relu_", 1, lambda lib, a: a.relu_()),
     ("sigmoid_", 1, lambda lib, a: a.sigmoid_()),
+    ("tanh_", 1, lambda lib, a: a.tanh_()),
     ("copy_", 2, lambda lib, a, b: a.copy_(b * 2.0)),
+    ("setitem", 2, lambda lib, a, b: a.__setitem__(slice(1, None), b[1:] * 2.0)),
+    ("imul_slice", 1, lambda lib, a: a[1:].mul_(0.5)),
 ]
 # our two refusals: an op's input changed after it ran; a tensor read after a view of
 # its memory changed
@@ -38,7 +45,8 @@ REFUSALS = ("modified by an inplace operation", "changed in place after it was c
 
 def run(lib, program, start, differentiate=True):
     x = lib.tensor(start, requires_grad=differentiate)
-    values = [x * 1.0]  # a non-leaf: leaves that require grad cannot change in place
+    # a non-leaf (leaves that require grad cannot change in place) and a constant
+    values = [x * 1.0, lib.tensor(np.linspace(-1.0, 1.0, 4))]
     for kind, index, picks in program:
         table = MAKE if kind == "make" else CHANGE
         _, arity, fn = table[index % len(table)]
@@ -74,8 +82,8 @@ steps = st.tuples(st.sampled_from(["make", "change"]), st.integers(0, 20),
                   st.lists(st.integers(0, 20), min_size=2, max_size=2))
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(program=st.lists(steps, min_size=1, max_size=7),
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=st.lists(steps, min_size=1, max_size=10),
        start=st.lists(st.floats(-2, 2, allow_nan=False, width=64), min_size=4,
                       max_size=4))
 def test_in_place_programs_match_pytorch_or_refuse(program, start):

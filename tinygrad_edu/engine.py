@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import backend, devices
-from .graph import BackwardStep, run_grad_hooks, seed_gradient, shape_error, toposort
+from . import backend, devices, graph
+from .graph import BackwardStep, run_grad_hooks, seed_gradient, shape_error
 
 # ---------------------------------------------------------------------------
 # Grad mode: the only global state of the engine.
@@ -33,10 +33,14 @@ _grad_enabled = True
 # it was recorded; backward compares it with the numbers of later changes to the tensors
 # the op needs, so a changed input is an error instead of a silently wrong gradient.
 _inplace_count = 0
-# id of a memory owner whose view was changed in place while recording -> (a weak
-# reference to the owner, the count then): the other tensors on that memory now hold
-# values their graph did not compute. (Keyed by id: tensors compare elementwise.)
+# id of a memory owner changed in place (through itself or a view) while recording ->
+# (a weak reference to the owner, the count then): the other tensors on that memory now
+# hold values their graph did not compute. (Keyed by id: tensors compare elementwise.)
 _views_changed: dict[int, tuple[Any, int]] = {}
+# id of a tensor an in-place op moved to a new node -> (a weak reference to it, [(the
+# count then, the tensor's old node), ...]): ops recorded before the change read the
+# old node (inputs_of), as PyTorch's graph points at nodes rather than tensors
+_moved: dict[int, tuple[Any, list[tuple[int, Any]]]] = {}
 
 # The names of the open `named_scope` blocks, outermost first; ops recorded inside
 # remember them (ctx.scope) so a drawing can box and name functional code.
@@ -184,6 +188,10 @@ class Function:
     # False for ops whose backward never reads its inputs' values (add, reshape, ...):
     # changing such an input in place after the op ran does not spoil its gradient.
     reads_inputs: ClassVar[bool] = True
+    # Finer, where declared: reads_for[j] lists the inputs whose values the gradient
+    # of input j reads (mul: ((1,), (0,))); an input the needed gradients do not read
+    # may change in place after the op ran (x[1:] = x[1:] * 2 then runs, as in PyTorch).
+    reads_for: ClassVar[tuple[tuple[int, ...], ...] | None] = None
     # True for ops whose output may share its input's memory (reshape, permute, ...):
     # an in-place change through the output is then a change of the input too.
     returns_view: ClassVar[bool] = False
@@ -318,23 +326,28 @@ class Function:
         """Refuse to run backward when a tensor it needs was changed in place after
         this op was recorded (PyTorch's version-counter check)."""
         saved = self._saved or ()
-        suspects = [(f"input {i}", t) for i, t in enumerate(self.parents) if t.requires_grad]
+        reads_for = type(self).reads_for
+        if reads_for is None:
+            read = set(range(len(self.parents))) if type(self).reads_inputs else set()
+        else:
+            read = {i for j, inputs in enumerate(reads_for)
+                    if self.needs_input_grad[j] for i in inputs}
+        # constants too: a gradient that reads a constant changes with it
+        suspects = [(f"input {i}", t) for i, t in enumerate(self.parents) if i in read]
         if any(a is output.data for a in saved):
             suspects.append(("output", output))
         for role, tensor in suspects:
             changes = owner_of(tensor).version_log
             if not changes or changes[-1] <= self.epoch:
-                continue
-            rewired = tensor.grad_fn is not None and tensor.grad_fn.epoch > self.epoch
-            if role == "output" or type(self).reads_inputs or rewired:
-                expected = bisect.bisect_right(changes, self.epoch)
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: the {role} of {self.name} (a tensor of shape "
-                    f"{tuple(tensor.shape)}) is at version {len(changes)}; expected version "
-                    f"{expected} instead. Compute the gradient before changing it, or change "
-                    "a .clone() of it instead."
-                )
+                continue  # not changed since the op ran
+            expected = bisect.bisect_right(changes, self.epoch)
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified "
+                f"by an inplace operation: the {role} of {self.name} (a tensor of shape "
+                f"{tuple(tensor.shape)}) is at version {len(changes)}; expected version "
+                f"{expected} instead. Compute the gradient before changing it, or change "
+                "a .clone() of it instead."
+            )
 
     def replayed(self, output: Any) -> Function:
         """A fresh ctx of this op, its forward run again on the same inputs, so that
@@ -388,9 +401,9 @@ class Function:
             scalar, out_data = out_data, backend.as_array(out_data)
             if out_data is not scalar:  # device arrays come back as they are
                 ctx._saved = tuple(out_data if a is scalar else a for a in ctx._saved or ())
+        if _views_changed and _grad_enabled:  # empty unless memory changed while recording
+            check_not_stale(ctx.name, inputs)
         if recording:
-            if _views_changed:  # empty unless a view was changed in place while recording
-                check_not_stale(ctx.name, inputs)
             ctx.parents = inputs
             ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
             ctx.epoch = _inplace_count
@@ -421,35 +434,69 @@ def record_inplace(tensor: Any) -> int:
     return len(owner.version_log)
 
 
-def mark_rewired(tensor: Any) -> None:
-    """`tensor` was just made the output of the op that changed it in place: a node
-    newer than every op recorded before the change. Ops recorded before it that
-    consumed the tensor hold the tensor, not its old node, so their backward would
-    reach the new node; this stamp lets check_versions refuse them instead."""
+def mark_rewired(tensor: Any, old_node: Any) -> None:
+    """`tensor` was just made the output of the op that changed it in place, and
+    `old_node` stands for what it was before. Ops recorded before the change hold the
+    tensor in their parents; inputs_of sends their gradients to the old node instead.
+    The new op is stamped with the count after the change (it read the old values)."""
     if tensor.grad_fn is not None:
         tensor.grad_fn.epoch = _inplace_count
-    owner = tensor.view_of
-    if owner is not None:
-        key = id(owner)
-        forget = functools.partial(_views_changed.pop, key, None)
-        _views_changed[key] = (weakref.ref(owner, lambda _: forget()), _inplace_count)
+    key = id(tensor)
+    entry = _moved.get(key)
+    if entry is None or entry[0]() is not tensor:
+        forget_moved = functools.partial(_moved.pop, key, None)
+        entry = (weakref.ref(tensor, lambda _: forget_moved()), [])
+        _moved[key] = entry
+    entry[1].append((_inplace_count, old_node))
+    # every other tensor on this memory (the base, its other views) now holds values its
+    # graph did not compute: check_not_stale refuses to build on them
+    owner = owner_of(tensor)
+    key = id(owner)
+    forget = functools.partial(_views_changed.pop, key, None)
+    _views_changed[key] = (weakref.ref(owner, lambda _: forget()), _inplace_count)
+
+
+def inputs_of(ctx: Function) -> Sequence[Any]:
+    """The nodes op `ctx` read: its parents, except that a parent changed in place
+    after the op ran (and so moved to a new node) is replaced by its node of then."""
+    if not _moved:  # no tensor was ever changed in place while recording
+        return ctx.parents
+    return tuple([_node_then(parent, ctx.epoch) for parent in ctx.parents])
+
+
+def _node_then(tensor: Any, epoch: int) -> Any:
+    entry = _moved.get(id(tensor))
+    if entry is None or entry[0]() is not tensor:
+        return tensor
+    for moved_at, old_node in entry[1]:
+        if moved_at > epoch:  # the first change after the op: the node it read
+            return old_node
+    return tensor
+
+
+def toposort(roots: Sequence[Any], every_tensor: bool = False) -> list:
+    """graph.toposort with each op's inputs as inputs_of gives them."""
+    return graph.toposort(roots, every_tensor, inputs_of if _moved else None)
 
 
 def check_not_stale(op: str, inputs: Sequence[Any]) -> None:
-    """Refuse an input whose memory a view of it changed in place (while recording)
-    after the input was computed: its values are no longer those its graph computed,
-    so gradients through it would be wrong. (PyTorch rewrites the base's graph; here
-    only the view that was changed gets the new node.)"""
+    """Refuse an input whose memory was changed in place through another tensor (its
+    base, or a view of it) after the input was computed, while recording: its values
+    are no longer those its graph computed, so gradients through it would be wrong.
+    (PyTorch rewrites the graphs of a base and its views; here only the tensor that
+    was changed gets the new node.)"""
     for position, tensor in enumerate(inputs):
         ctx = tensor.grad_fn
-        if ctx is None:
-            continue
+        if ctx is None and tensor.requires_grad:
+            continue  # a leaf: changed only under no_grad, which records nothing
         owner = owner_of(tensor)
         entry = _views_changed.get(id(owner))
-        if entry is not None and entry[0]() is owner and ctx.epoch < entry[1]:
+        # a constant on that memory was made before the change: its values now come
+        # from the graph, which it does not know
+        if entry is not None and entry[0]() is owner and (ctx is None or ctx.epoch < entry[1]):
             raise RuntimeError(
                 f"{op}: input {position} (shape {tuple(tensor.shape)}) shares its memory with "
-                "a view that was changed in place after it was computed, so its values no "
+                "a tensor that was changed in place after it was computed, so its values no "
                 "longer match its graph and its gradient would be wrong; build a new tensor "
                 "instead (cat(), or x.clone() with x_new[index] = value)")
 
@@ -513,7 +560,8 @@ def backward_walk(
                 sent = ctx.input_grads(grad, node)
                 if free:
                     ctx._saved = None
-                for parent, parent_grad in zip(ctx.parents, sent):
+                parents = ctx.parents if not _moved else inputs_of(ctx)
+                for parent, parent_grad in zip(parents, sent):
                     if parent_grad is not None:
                         key = id(parent)
                         earlier = grads.get(key)

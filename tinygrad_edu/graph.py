@@ -7,7 +7,7 @@ Nodes are Tensors (duck-typed: this file imports nothing of the package's above 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .backend import array_module
@@ -30,9 +30,12 @@ def shape_error(op: str, inputs: Sequence[Any], error: Exception) -> Exception:
     return type(error)(f"{op}: {message}")
 
 
-def toposort(roots: Iterable[Any], every_tensor: bool = False) -> list:
+def toposort(roots: Iterable[Any], every_tensor: bool = False,
+             inputs_of: Callable[[Any], Sequence[Any]] | None = None) -> list:
     """Nodes that require grad (every tensor, constants too, with every_tensor=True),
     every node after all of its inputs and, among an op's inputs, left to right.
+    `inputs_of(ctx)` gives an op's input nodes (default: ctx.parents; the engine
+    passes its own once an in-place change has moved a tensor to a new node).
 
     Iterative depth-first search (an explicit stack, no recursion) so a
     100,000-deep chain works, and each node and edge is visited once.
@@ -54,7 +57,8 @@ def toposort(roots: Iterable[Any], every_tensor: bool = False) -> list:
             order.append(node)
             continue
         push((node, True))
-        for parent in reversed(ctx.parents):  # the stack pops the first input first
+        parents = ctx.parents if inputs_of is None else inputs_of(ctx)
+        for parent in reversed(parents):  # the stack pops the first input first
             if (every_tensor or parent.requires_grad) and id(parent) not in visited:
                 push((parent, False))
     return order

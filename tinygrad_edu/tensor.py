@@ -314,6 +314,8 @@ class Tensor:
                 "be changed in place while gradients are recorded; change it inside "
                 "no_grad() (as optimizers do), or change a .clone() of it"
             )
+        if recording and self._sliced_base() is not None:
+            return self._inplace_through_base(op, compute, others)
         if recording:
             before = Tensor.wrap(self.data, self.grad_fn)  # the old node of the graph
             before.view_of = engine.owner_of(self)  # shares the memory about to change
@@ -329,7 +331,34 @@ class Tensor:
             self.requires_grad = result.requires_grad
         engine.record_inplace(self)
         if recording:
-            engine.mark_rewired(self)
+            engine.mark_rewired(self, before)
+        return self
+
+    def _sliced_base(self) -> Tensor | None:
+        """The tensor this one is a slice of (x = base[index], sharing its memory), when
+        that base is the memory's owner and still the node the slice was read from."""
+        ctx, base = self.grad_fn, self.view_of
+        if base is None or not isinstance(ctx, GetItem) or ctx.parents[0] is not base:
+            return None
+        return base if engine.inputs_of(ctx)[0] is base else None
+
+    def _inplace_through_base(self, op: str, compute: Callable[..., Tensor],
+                              others: tuple[Tensor, ...]) -> Tensor:
+        """An in-place change of a slice, recorded as a change of its base (as PyTorch
+        does): base becomes base with base[index] = the new values, and the slice a
+        fresh base[index], so the base and the slice both carry the change."""
+        base, index = self.view_of, self.grad_fn.params["index"]  # type: ignore[union-attr]
+        assert base is not None
+        before = Tensor.wrap(self.data, self.grad_fn)  # the slice's old node
+        before.view_of = base
+        source = Clone.apply(before) if before.requires_grad else Tensor.wrap(self.data.copy())
+        result = compute(source, *[source if o is self else o for o in others])
+        if result.shape != self.shape:
+            self._write(op, result.data)  # raises: the shape is wrong, nothing written
+        base._inplace(op, lambda b, v: SetItem.apply(b, v, index=index), result)
+        fresh = GetItem.apply(base, index=index)
+        self.grad_fn, self.requires_grad = fresh.grad_fn, fresh.requires_grad
+        engine.mark_rewired(self, before)
         return self
 
     def update_(self, op: str, compute: Callable[..., Tensor], *others: Tensor) -> Tensor:

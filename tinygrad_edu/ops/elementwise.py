@@ -32,6 +32,8 @@ def _grad_for(ctx: Function, i: int, grad: Any) -> Any:
 
 class Add(Function):
     """d(x + y)/dx = 1, d(x + y)/dy = 1."""
+
+    reads_inputs = False  # backward needs only the inputs' shapes
     # for viz.explain: d(out)/d(input) per input, (in symbols, in numbers), where {x},
     # {y} and {out} stand for the inputs and the output; ops without one show rule()
     local_formula = (("1", "1"), ("1", "1"))
@@ -47,6 +49,8 @@ class Add(Function):
 
 class Sub(Function):
     """d(x - y)/dx = 1, d(x - y)/dy = -1."""
+
+    reads_inputs = False  # backward needs only the inputs' shapes
     local_formula = (("1", "1"), ("−1", "−1"))
 
     def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -61,6 +65,7 @@ class Sub(Function):
 
 class Mul(Function):
     """d(x * y)/dx = y, d(x * y)/dy = x."""
+    reads_for = ((1,), (0,))  # dx reads y, dy reads x
     local_formula = (("{y}", "{y}"), ("{x}", "{x}"))
 
     def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -78,6 +83,7 @@ class Mul(Function):
 
 class Div(Function):
     """d(x / y)/dx = 1 / y, d(x / y)/dy = -x / y**2."""
+    reads_for = ((1,), (0, 1))
     local_formula = (("1 / {y}", "1 / {y}"), ("−{x} / {y}²", "−{x} / {y}²"))
 
     def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -108,6 +114,7 @@ class Div(Function):
 
 class Neg(Function):
     """d(-x)/dx = -1."""
+    reads_inputs = False  # backward needs no input values
     local_formula = (("−1", "−1"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
@@ -169,6 +176,7 @@ class Pow(Function):
 
 class Exp(Function):
     """d(exp x)/dx = exp x."""
+    reads_inputs = False  # backward reads the output it saved, not the input
     local_formula = (("exp({x})", "{out}"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
@@ -201,6 +209,7 @@ class Log(Function):
 
 class Sqrt(Function):
     """d(sqrt x)/dx = 1 / (2 sqrt x)."""
+    reads_inputs = False  # backward reads the output it saved, not the input
     local_formula = (("1 / (2 · sqrt({x}))", "1 / (2 · {out})"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
@@ -280,6 +289,8 @@ class Abs(Function):
 
 class Relu(Function):
     """d relu(x)/dx = 0 where x <= 0, else 1 (1 at nan too, as PyTorch)."""
+
+    reads_inputs = False  # backward reads the mask it saved, not the input's memory
     local_formula = (("1 if {x} > 0 else 0", "1 if {x} > 0 else 0"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
@@ -306,6 +317,7 @@ class Relu(Function):
 
 class Sigmoid(Function):
     """d sigmoid(x)/dx = s * (1 - s) with s = sigmoid(x)."""
+    reads_inputs = False  # backward reads the output it saved, not the input
     local_formula = (("σ({x}) · (1 − σ({x}))", "{out} · (1 − {out})"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
@@ -328,6 +340,7 @@ class Sigmoid(Function):
 
 class Tanh(Function):
     """d tanh(x)/dx = 1 - tanh(x)**2."""
+    reads_inputs = False  # backward reads the output it saved, not the input
     local_formula = (("1 − tanh({x})²", "1 − {out}²"),)
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:

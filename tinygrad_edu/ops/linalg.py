@@ -15,6 +15,8 @@ from .reduce import unbroadcast
 class MatMul(Function):
     """d(x @ y)/dx = grad @ y^T, d(x @ y)/dy = x^T @ grad (batch axes summed back)."""
 
+    reads_for = ((1,), (0,))
+
     def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         if x.ndim == 0 or y.ndim == 0:
             raise ValueError(

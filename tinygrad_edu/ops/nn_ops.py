@@ -28,6 +28,8 @@ class Linear(Function):
     """y = x @ w.T + b with w of shape (out, in): dy/dx = grad @ w,
     dy/dw = grad.T @ x (batch axes flattened), dy/db = grad summed over batch axes."""
 
+    reads_for = ((1,), (0,), ())
+
     def forward(ctx, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
         if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
             raise ValueError(

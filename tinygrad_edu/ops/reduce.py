@@ -40,6 +40,8 @@ def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
 class Sum(Function):
     """d(sum x)/dx_i = 1: the gradient is copied to every summed element."""
 
+    reads_inputs = False  # backward needs only the input's shape
+
     def forward(ctx, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
         return as_array(x.sum(axis=axis, keepdims=keepdims))
 
