@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import backward_walk, no_grad
+from ..engine import backward_walk, inputs_of, no_grad
 from .trace import GraphTrace, trace_graph
 
 
@@ -56,7 +56,7 @@ def walk_steps(root: Any, gradient: Any, trace: GraphTrace) -> list[BackwardStep
             with no_grad():
                 local = ctx.input_grads(node.wrap(np.ones_like(node.data)), node)
         flows = []
-        for position, (parent, parent_grad) in enumerate(zip(ctx.parents, step.input_grads)):
+        for position, (parent, parent_grad) in enumerate(zip(inputs_of(ctx), step.input_grads)):
             if parent_grad is None:
                 continue
             local_grad = None if local is None else local[position].data

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..engine import toposort
+from ..engine import inputs_of, toposort
 from .groups import assign_scopes, box_constants
 from .recorder import RECORDER, last_call
 
@@ -148,7 +148,8 @@ def trace_graph(root: Tensor, params: Any = None) -> GraphTrace:
         if ctx is not None:
             kind = "intermediate"
             op_id = "op" + node_id[1:]
-            trace.ops[op_id] = OpNode(op_id, ctx, node_id, [trace._ids[id(p)] for p in ctx.parents])
+            trace.ops[op_id] = OpNode(op_id, ctx, node_id,
+                                     [trace._ids[id(p)] for p in inputs_of(ctx)])
         else:
             kind = "param" if tensor.requires_grad else "constant"
         trace.tensors[node_id] = TensorNode(node_id, tensor, names.get(key), kind)
