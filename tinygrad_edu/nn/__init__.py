@@ -18,7 +18,17 @@ from .layers import (
     Softmax,
     Tanh,
 )
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import (
     Module,
     Parameter,
@@ -33,7 +43,8 @@ __all__ = [
     "Linear", "Identity", "Flatten", "Dropout", "Embedding", "BatchNorm1d",
     "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d", "LayerNorm",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Softmax", "LogSoftmax",
-    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss",
+    "HuberLoss", "BCELoss", "KLDivLoss",
     "functional", "init", "utils", "save", "load",
     "register_module_forward_pre_hook", "register_module_forward_hook",
 ]

@@ -30,12 +30,20 @@ from .functional_loss import (
     mse_loss,
     nll_loss,
 )
+from .functional_loss_elementwise import (
+    binary_cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    smooth_l1_loss,
+)
 
 __all__ = [
     "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "softmax",
     "log_softmax", "dropout", "flatten", "pad", "one_hot", "embedding", "batch_norm",
     "layer_norm", "conv2d", "max_pool2d", "avg_pool2d", "unfold", "fold", "cross_entropy",
-    "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
+    "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "l1_loss", "smooth_l1_loss",
+    "huber_loss", "binary_cross_entropy", "kl_div",
 ]
 
 
