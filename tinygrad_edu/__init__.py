@@ -37,6 +37,32 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .rng import Generator, get_rng_state, initial_seed, manual_seed, set_rng_state
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, from_numpy, maximum, minimum, stack, where
+from .tensor_math import (  # noqa: A004 (round: PyTorch's name)
+    ceil,
+    clamp_max,
+    clamp_min,
+    exp2,
+    expm1,
+    fix,
+    floor,
+    frac,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    log1p,
+    log2,
+    log10,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    reciprocal,
+    round,
+    rsqrt,
+    square,
+    trunc,
+)
 from .threads import get_num_threads, set_num_threads
 from .torch_functions import (
     abs,
@@ -127,7 +153,10 @@ __all__ = [
     "permute", "squeeze", "unsqueeze", "topk", "sort", "argsort", "gather", "scatter_add",
     "cumsum", "norm", "tril", "triu", "sign", "prod", "remainder", "floor_divide",
     "masked_fill", "chunk", "split", "allclose", "equal",
-    "einsum",
+    "einsum", "ceil", "clamp_max", "clamp_min", "exp2", "expm1", "fix",
+    "floor", "frac", "isclose", "isfinite", "isinf", "isnan", "log10", "log1p", "log2",
+    "logical_and", "logical_not", "logical_or", "logical_xor", "reciprocal", "round", "rsqrt",
+    "square", "trunc",
     "get_rng_state", "set_rng_state",
     "nn", "optim", "data", "utils", "vision", "viz", "__version__",
 ]

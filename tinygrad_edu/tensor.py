@@ -20,6 +20,7 @@ from . import (
     engine,
     tensor_convert,
     tensor_index,
+    tensor_math,
     tensor_reduce,
     tensor_shape,
     tensor_sort,
@@ -968,6 +969,25 @@ class Tensor:
 
     def square(self) -> Tensor:
         return self * self
+
+    # -- more elementwise math (tensor_math.py) ------------------------------------
+    log1p, expm1, log2, log10, exp2 = (tensor_math.log1p, tensor_math.expm1, tensor_math.log2,
+                                       tensor_math.log10, tensor_math.exp2)
+    reciprocal, rsqrt = tensor_math.reciprocal, tensor_math.rsqrt
+    floor, ceil, trunc, fix, frac = (tensor_math.floor, tensor_math.ceil, tensor_math.trunc,
+                                     tensor_math.fix, tensor_math.frac)
+    round = tensor_math.round
+    isnan, isinf, isfinite = tensor_math.isnan, tensor_math.isinf, tensor_math.isfinite
+    isclose = tensor_math.isclose
+    clamp_min, clamp_max = tensor_math.clamp_min, tensor_math.clamp_max
+    logical_and, logical_or = tensor_math.logical_and, tensor_math.logical_or
+    logical_xor, logical_not = tensor_math.logical_xor, tensor_math.logical_not
+    clamp_min_, clamp_max_ = tensor_math.clamp_min_, tensor_math.clamp_max_
+    sqrt_, abs_, exp_, log_ = (tensor_math.sqrt_, tensor_math.abs_, tensor_math.exp_,
+                               tensor_math.log_)
+    square_, reciprocal_ = tensor_math.square_, tensor_math.reciprocal_
+    floor_, ceil_, round_, trunc_ = (tensor_math.floor_, tensor_math.ceil_,
+                                     tensor_math.round_, tensor_math.trunc_)
 
     # -- shape and layout (tensor_shape.py) ---------------------------------------
     flatten = tensor_shape.flatten
