@@ -1,6 +1,19 @@
 """Neural network building blocks: Module, Parameter, layers, losses, init, save/load."""
 
 from . import functional, init, utils
+from .activations import (
+    CELU,
+    ELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    Mish,
+    PReLU,
+    ReLU6,
+    Softplus,
+    Softsign,
+)
 from .containers import ModuleDict, ModuleList, Sequential
 from .conv import AvgPool2d, Conv2d, MaxPool2d
 from .layers import (
@@ -43,6 +56,8 @@ __all__ = [
     "Linear", "Identity", "Flatten", "Dropout", "Embedding", "BatchNorm1d",
     "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d", "LayerNorm",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Softmax", "LogSoftmax",
+    "ELU", "CELU", "SELU", "ReLU6", "Mish", "Hardsigmoid", "Hardswish", "Softsign", "Softplus",
+    "Hardtanh", "PReLU",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss",
     "HuberLoss", "BCELoss", "KLDivLoss",
     "functional", "init", "utils", "save", "load",

@@ -23,6 +23,19 @@ from ..backend import array_module
 from ..ops.nn_ops import Linear
 from ..rng import device_generator, generator
 from ..tensor import Tensor
+from .functional_activations import (
+    celu,
+    elu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    softplus,
+    softsign,
+)
 from .functional_conv import avg_pool2d, conv2d, fold, max_pool2d, unfold
 from .functional_loss import (
     binary_cross_entropy_with_logits,
@@ -43,7 +56,8 @@ __all__ = [
     "log_softmax", "dropout", "flatten", "pad", "one_hot", "embedding", "batch_norm",
     "layer_norm", "conv2d", "max_pool2d", "avg_pool2d", "unfold", "fold", "cross_entropy",
     "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "l1_loss", "smooth_l1_loss",
-    "huber_loss", "binary_cross_entropy", "kl_div",
+    "huber_loss", "binary_cross_entropy", "kl_div", "elu", "selu", "celu", "softplus",
+    "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish", "softsign", "prelu",
 ]
 
 

@@ -112,7 +112,7 @@ class Embedding(Module):
 # -- activations ---------------------------------------------------------------------
 
 
-class _InplaceOption(Module):
+class InplaceOption(Module):
     """An activation with PyTorch's `inplace` flag (the result is written into the
     input's memory; gradients are the same), shown in the repr as PyTorch does."""
 
@@ -124,12 +124,12 @@ class _InplaceOption(Module):
         return "inplace=True" if self.inplace else ""
 
 
-class ReLU(_InplaceOption):
+class ReLU(InplaceOption):
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(x, self.inplace)
 
 
-class LeakyReLU(_InplaceOption):
+class LeakyReLU(InplaceOption):
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__(inplace)
         self.negative_slope = negative_slope
@@ -168,7 +168,7 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(_InplaceOption):
+class SiLU(InplaceOption):
     """x * sigmoid(x) (F.silu)."""
 
     def forward(self, x: Tensor) -> Tensor:
