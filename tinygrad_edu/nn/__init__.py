@@ -14,11 +14,12 @@ from .activations import (
     Softplus,
     Softsign,
 )
-from .containers import ModuleDict, ModuleList, Sequential
-from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .containers import ModuleDict, ModuleList, ParameterList, Sequential
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
 from .layers import (
     GELU,
     Dropout,
+    Dropout2d,
     Embedding,
     Flatten,
     Identity,
@@ -30,6 +31,7 @@ from .layers import (
     SiLU,
     Softmax,
     Tanh,
+    Unflatten,
 )
 from .loss import (
     BCELoss,
@@ -57,7 +59,7 @@ __all__ = [
     "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d", "LayerNorm",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Softmax", "LogSoftmax",
     "ELU", "CELU", "SELU", "ReLU6", "Mish", "Hardsigmoid", "Hardswish", "Softsign", "Softplus",
-    "Hardtanh", "PReLU",
+    "Hardtanh", "PReLU", "AdaptiveAvgPool2d", "Unflatten", "ParameterList", "Dropout2d",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss",
     "HuberLoss", "BCELoss", "KLDivLoss",
     "functional", "init", "utils", "save", "load",

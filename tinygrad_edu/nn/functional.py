@@ -37,6 +37,7 @@ from .functional_activations import (
     softsign,
 )
 from .functional_conv import avg_pool2d, conv2d, fold, max_pool2d, unfold
+from .functional_extra import adaptive_avg_pool2d, cosine_similarity, dropout2d, normalize
 from .functional_loss import (
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -58,6 +59,7 @@ __all__ = [
     "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "l1_loss", "smooth_l1_loss",
     "huber_loss", "binary_cross_entropy", "kl_div", "elu", "selu", "celu", "softplus",
     "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish", "softsign", "prelu",
+    "adaptive_avg_pool2d", "normalize", "cosine_similarity", "dropout2d",
 ]
 
 
