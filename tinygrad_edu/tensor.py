@@ -21,7 +21,9 @@ from . import (
     tensor_convert,
     tensor_index,
     tensor_math,
+    tensor_misc,
     tensor_reduce,
+    tensor_select,
     tensor_shape,
     tensor_sort,
 )
@@ -697,11 +699,8 @@ class Tensor:
 
     lt, le, gt, ge, eq, ne = __lt__, __le__, __gt__, __ge__, __eq__, __ne__
 
-    def any(self) -> Tensor:
-        return Tensor.wrap(self.data.any())
-
-    def all(self) -> Tensor:
-        return Tensor.wrap(self.data.all())
+    any = tensor_misc.any
+    all = tensor_misc.all
 
     def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
                keepdim: bool | None = None) -> Tensor:
@@ -988,6 +987,19 @@ class Tensor:
     square_, reciprocal_ = tensor_math.square_, tensor_math.reciprocal_
     floor_, ceil_, round_, trunc_ = (tensor_math.floor_, tensor_math.ceil_,
                                      tensor_math.round_, tensor_math.trunc_)
+
+    # -- picking and rearranging (tensor_select.py), small helpers (tensor_misc.py) --
+    index_select, narrow, unbind = (tensor_select.index_select, tensor_select.narrow,
+                                    tensor_select.unbind)
+    diagonal, diag, roll = tensor_select.diagonal, tensor_select.diag, tensor_select.roll
+    repeat_interleave, cumprod = tensor_select.repeat_interleave, tensor_select.cumprod
+    nonzero, unique, bincount = (tensor_select.nonzero, tensor_select.unique,
+                                 tensor_select.bincount)
+    outer, dot, type_as = tensor_misc.outer, tensor_misc.dot, tensor_misc.type_as
+    element_size, ndimension, stride = (tensor_misc.element_size, tensor_misc.ndimension,
+                                        tensor_misc.stride)
+    nbytes = property(tensor_misc.nbytes)
+    detach_ = tensor_misc.detach_
 
     # -- shape and layout (tensor_shape.py) ---------------------------------------
     flatten = tensor_shape.flatten
