@@ -8,6 +8,8 @@ from . import accelerator, autograd, cuda
 from .autograd import grad
 from .creation import (
     arange,
+    as_tensor,
+    empty,
     eye,
     full,
     full_like,
@@ -37,6 +39,53 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .rng import Generator, get_rng_state, initial_seed, manual_seed, set_rng_state
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, from_numpy, maximum, minimum, stack, where
+from .tensor_math import (  # noqa: A004 (round: PyTorch's name)
+    ceil,
+    clamp_max,
+    clamp_min,
+    exp2,
+    expm1,
+    fix,
+    floor,
+    frac,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    log1p,
+    log2,
+    log10,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    reciprocal,
+    round,
+    rsqrt,
+    square,
+    trunc,
+)
+from .tensor_misc import (  # noqa: A004 (all, any: PyTorch's names)
+    all,
+    any,
+    dot,
+    outer,
+    std_mean,
+    var_mean,
+)
+from .tensor_select import (
+    bincount,
+    cumprod,
+    diag,
+    diagonal,
+    index_select,
+    narrow,
+    nonzero,
+    repeat_interleave,
+    roll,
+    unbind,
+    unique,
+)
 from .threads import get_num_threads, set_num_threads
 from .torch_functions import (
     abs,
@@ -55,11 +104,14 @@ from .torch_functions import (
     equal,
     exp,
     flatten,
+    flip,
     floor_divide,
     gather,
+    hstack,
     is_tensor,
     log,
     log_softmax,
+    logsumexp,
     masked_fill,
     matmul,
     max,
@@ -90,6 +142,7 @@ from .torch_functions import (
     triu,
     unsqueeze,
     var,
+    vstack,
 )
 from .version import __version__
 
@@ -127,7 +180,13 @@ __all__ = [
     "permute", "squeeze", "unsqueeze", "topk", "sort", "argsort", "gather", "scatter_add",
     "cumsum", "norm", "tril", "triu", "sign", "prod", "remainder", "floor_divide",
     "masked_fill", "chunk", "split", "allclose", "equal",
-    "einsum",
+    "einsum", "ceil", "clamp_max", "clamp_min", "exp2", "expm1", "fix",
+    "floor", "frac", "isclose", "isfinite", "isinf", "isnan", "log10", "log1p", "log2",
+    "logical_and", "logical_not", "logical_or", "logical_xor", "reciprocal", "round", "rsqrt",
+    "square", "trunc",
+    "as_tensor", "empty", "logsumexp", "flip", "hstack", "vstack", "all", "any", "dot",
+    "outer", "std_mean", "var_mean", "bincount", "cumprod", "diag", "diagonal",
+    "index_select", "narrow", "nonzero", "repeat_interleave", "roll", "unbind", "unique",
     "get_rng_state", "set_rng_state",
     "nn", "optim", "data", "utils", "vision", "viz", "__version__",
 ]

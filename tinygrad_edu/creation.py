@@ -38,6 +38,29 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     return out.requires_grad_(requires_grad) if requires_grad else out
 
 
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """`data` as a tensor, sharing its memory where it can (as torch.as_tensor): a
+    tensor of the asked dtype and device is returned as is, a NumPy array of the
+    asked dtype is shared (from_numpy); anything else is copied."""
+    dev = None if device is None else resolve(device, "as_tensor")
+    want = None if dtype is None else to_dtype(dtype, "as_tensor")
+    if isinstance(data, Tensor):
+        out = data if want is None else data.cast(want)
+        return out if dev is None or dev == out.device else out.to(dev)
+    if isinstance(data, np.ndarray) and (want is None or data.dtype == want) and (
+            dev is None or dev == CPU) and data.dtype.kind in "fiub":
+        return from_numpy(data)
+    return tensor(data, dtype=want, device=dev)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """A tensor of `size` whose values are not to be read before they are written
+    (zeros here: NumPy's uninitialized memory would make runs differ)."""
+    return _made("empty", np.zeros(shape_args(size), dtype=_dtype(dtype, "empty")), device,
+                 requires_grad)
+
+
 def _made(op: str, array: Any, device: Any, requires_grad: bool) -> Tensor:
     dev = resolve(device, op)
     if dev == CPU:

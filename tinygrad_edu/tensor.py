@@ -20,7 +20,10 @@ from . import (
     engine,
     tensor_convert,
     tensor_index,
+    tensor_math,
+    tensor_misc,
     tensor_reduce,
+    tensor_select,
     tensor_shape,
     tensor_sort,
 )
@@ -725,11 +728,8 @@ class Tensor:
 
     lt, le, gt, ge, eq, ne = __lt__, __le__, __gt__, __ge__, __eq__, __ne__
 
-    def any(self) -> Tensor:
-        return Tensor.wrap(self.data.any())
-
-    def all(self) -> Tensor:
-        return Tensor.wrap(self.data.all())
+    any = tensor_misc.any
+    all = tensor_misc.all
 
     def argmax(self, axis: int | None = None, keepdims: bool = False, *, dim: int | None = None,
                keepdim: bool | None = None) -> Tensor:
@@ -997,6 +997,38 @@ class Tensor:
 
     def square(self) -> Tensor:
         return self * self
+
+    # -- more elementwise math (tensor_math.py) ------------------------------------
+    log1p, expm1, log2, log10, exp2 = (tensor_math.log1p, tensor_math.expm1, tensor_math.log2,
+                                       tensor_math.log10, tensor_math.exp2)
+    reciprocal, rsqrt = tensor_math.reciprocal, tensor_math.rsqrt
+    floor, ceil, trunc, fix, frac = (tensor_math.floor, tensor_math.ceil, tensor_math.trunc,
+                                     tensor_math.fix, tensor_math.frac)
+    round = tensor_math.round
+    isnan, isinf, isfinite = tensor_math.isnan, tensor_math.isinf, tensor_math.isfinite
+    isclose = tensor_math.isclose
+    clamp_min, clamp_max = tensor_math.clamp_min, tensor_math.clamp_max
+    logical_and, logical_or = tensor_math.logical_and, tensor_math.logical_or
+    logical_xor, logical_not = tensor_math.logical_xor, tensor_math.logical_not
+    clamp_min_, clamp_max_ = tensor_math.clamp_min_, tensor_math.clamp_max_
+    sqrt_, abs_, exp_, log_ = (tensor_math.sqrt_, tensor_math.abs_, tensor_math.exp_,
+                               tensor_math.log_)
+    square_, reciprocal_ = tensor_math.square_, tensor_math.reciprocal_
+    floor_, ceil_, round_, trunc_ = (tensor_math.floor_, tensor_math.ceil_,
+                                     tensor_math.round_, tensor_math.trunc_)
+
+    # -- picking and rearranging (tensor_select.py), small helpers (tensor_misc.py) --
+    index_select, narrow, unbind = (tensor_select.index_select, tensor_select.narrow,
+                                    tensor_select.unbind)
+    diagonal, diag, roll = tensor_select.diagonal, tensor_select.diag, tensor_select.roll
+    repeat_interleave, cumprod = tensor_select.repeat_interleave, tensor_select.cumprod
+    nonzero, unique, bincount = (tensor_select.nonzero, tensor_select.unique,
+                                 tensor_select.bincount)
+    outer, dot, type_as = tensor_misc.outer, tensor_misc.dot, tensor_misc.type_as
+    element_size, ndimension, stride = (tensor_misc.element_size, tensor_misc.ndimension,
+                                        tensor_misc.stride)
+    nbytes = property(tensor_misc.nbytes)
+    detach_ = tensor_misc.detach_
 
     # -- shape and layout (tensor_shape.py) ---------------------------------------
     flatten = tensor_shape.flatten

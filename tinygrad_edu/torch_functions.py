@@ -224,11 +224,35 @@ def equal(input: Tensor, other: Tensor) -> bool:
     return input.shape == other.shape and bool(np.array_equal(input.data, other.data))
 
 
+def logsumexp(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    return input.logsumexp(dim, keepdim)
+
+
+def flip(input: Tensor, dims: Any) -> Tensor:
+    return input.flip(dims)
+
+
+def hstack(tensors: Any) -> Tensor:
+    """Join along axis 1 (axis 0 for 1-d tensors), as torch.hstack."""
+    if not tensors:
+        raise ValueError("hstack: expected a non-empty sequence of tensors")
+    axis = 0 if tensors[0].ndim == 1 else 1
+    return tensors[0].cat(list(tensors[1:]), axis=axis)
+
+
+def vstack(tensors: Any) -> Tensor:
+    """Join along axis 0, 0-d and 1-d tensors first made rows (1, n), as torch.vstack."""
+    if not tensors:
+        raise ValueError("vstack: expected a non-empty sequence of tensors")
+    rows = [t.reshape(1, -1) if t.ndim < 2 else t for t in tensors]
+    return rows[0].cat(rows[1:], axis=0)
+
+
 __all__ = [
     "is_tensor", "numel", "max", "min", "amax", "amin", "argmax", "argmin", "sum", "mean",
     "var", "std", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp", "clip",
     "matmul", "mm", "bmm", "softmax", "log_softmax", "flatten", "reshape", "transpose",
     "permute", "squeeze", "unsqueeze", "topk", "sort", "argsort", "gather", "scatter_add",
     "cumsum", "norm", "tril", "triu", "masked_fill", "chunk", "split", "allclose", "equal",
-    "einsum",
+    "einsum", "logsumexp", "flip", "hstack", "vstack",
 ]

@@ -1,11 +1,25 @@
 """Neural network building blocks: Module, Parameter, layers, losses, init, save/load."""
 
 from . import functional, init, utils
-from .containers import ModuleDict, ModuleList, Sequential
-from .conv import AvgPool2d, Conv2d, MaxPool2d
+from .activations import (
+    CELU,
+    ELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    Mish,
+    PReLU,
+    ReLU6,
+    Softplus,
+    Softsign,
+)
+from .containers import ModuleDict, ModuleList, ParameterList, Sequential
+from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
 from .layers import (
     GELU,
     Dropout,
+    Dropout2d,
     Embedding,
     Flatten,
     Identity,
@@ -17,8 +31,19 @@ from .layers import (
     SiLU,
     Softmax,
     Tanh,
+    Unflatten,
 )
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
 from .module import (
     Module,
     Parameter,
@@ -33,7 +58,10 @@ __all__ = [
     "Linear", "Identity", "Flatten", "Dropout", "Embedding", "BatchNorm1d",
     "Conv2d", "MaxPool2d", "AvgPool2d", "BatchNorm2d", "LayerNorm",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "GELU", "SiLU", "Softmax", "LogSoftmax",
-    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
+    "ELU", "CELU", "SELU", "ReLU6", "Mish", "Hardsigmoid", "Hardswish", "Softsign", "Softplus",
+    "Hardtanh", "PReLU", "AdaptiveAvgPool2d", "Unflatten", "ParameterList", "Dropout2d",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss",
+    "HuberLoss", "BCELoss", "KLDivLoss",
     "functional", "init", "utils", "save", "load",
     "register_module_forward_pre_hook", "register_module_forward_hook",
 ]

@@ -1,4 +1,5 @@
-"""Containers: ModuleList, Sequential and ModuleDict register the modules they hold."""
+"""Containers: ModuleList, Sequential and ModuleDict register the modules they hold,
+ParameterList the parameters."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .module import Module
+from .module import Module, Parameter
 
 
 def _check_module(container: str, module: Any) -> Module:
@@ -149,3 +150,61 @@ class ModuleDict(Module):
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleDict has no forward: index it in your own forward")
+
+
+class ParameterList(Module):
+    """A list of parameters, registered as parameters named 0, 1, ...; tensors that
+    are not Parameters are made Parameters (sharing their memory), as PyTorch."""
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        self._items: list[Parameter] = []
+        if values is not None:
+            self.extend(values)
+
+    def _entries(self) -> Iterable[tuple[str, Any]]:
+        return ((str(i), p) for i, p in enumerate(self._items))
+
+    @staticmethod
+    def _as_parameter(value: Any) -> Parameter:
+        if isinstance(value, Parameter):
+            return value
+        if not hasattr(value, "grad_fn"):
+            raise TypeError(f"ParameterList: expected a Parameter or a Tensor, got "
+                            f"{type(value).__name__}")
+        return Parameter(value)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return ParameterList(self._items[index])
+        if not -len(self._items) <= index < len(self._items):
+            raise IndexError(f"ParameterList: index {index} is out of range for "
+                             f"{len(self._items)} parameters")
+        return self._items[index]
+
+    def __setitem__(self, index: int, value: Any) -> None:
+        self._items[index] = self._as_parameter(value)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(self._items)
+
+    def append(self, value: Any) -> ParameterList:
+        self._items.append(self._as_parameter(value))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        for value in values:
+            self.append(value)
+        return self
+
+    def __repr__(self) -> str:  # as PyTorch's, one line per parameter
+        lines = [f"    ({i}): Parameter containing: [{p.dtype} of size "
+                 f"{'x'.join(map(str, p.shape))}]" for i, p in enumerate(self._items)]
+        return "ParameterList(" + "".join("\n" + line for line in lines) + "\n)"
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("ParameterList has no forward: use its parameters in your "
+                                  "own forward")

@@ -1,5 +1,6 @@
-"""Convolution and pooling layers: Modules around the functions of functional_conv.py,
-with PyTorch's arguments, defaults and initialization."""
+"""Convolution and pooling layers: Modules around the functions of functional_conv.py
+(and adaptive_avg_pool2d of functional_extra.py), with PyTorch's arguments, defaults
+and initialization."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy as np
 from ..tensor import Tensor
 from . import init
 from .functional_conv import IntPair, as_pair, avg_pool2d, conv2d, max_pool2d
+from .functional_extra import adaptive_avg_pool2d
 from .module import Module, Parameter
 
 
@@ -123,3 +125,18 @@ class AvgPool2d(Module):
     def extra_repr(self) -> str:
         stride = self.kernel_size if self.stride is None else self.stride
         return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Averages over windows sized so that the output is output_size (an int, or a
+    pair where None keeps the input's size); see F.adaptive_avg_pool2d."""
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        return adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"

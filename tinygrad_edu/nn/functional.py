@@ -23,19 +23,43 @@ from ..backend import array_module
 from ..ops.nn_ops import Linear
 from ..rng import device_generator, generator
 from ..tensor import Tensor
+from .functional_activations import (
+    celu,
+    elu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    softplus,
+    softsign,
+)
 from .functional_conv import avg_pool2d, conv2d, fold, max_pool2d, unfold
+from .functional_extra import adaptive_avg_pool2d, cosine_similarity, dropout2d, normalize
 from .functional_loss import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     mse_loss,
     nll_loss,
 )
+from .functional_loss_elementwise import (
+    binary_cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    smooth_l1_loss,
+)
 
 __all__ = [
     "linear", "relu", "leaky_relu", "sigmoid", "tanh", "gelu", "silu", "softmax",
     "log_softmax", "dropout", "flatten", "pad", "one_hot", "embedding", "batch_norm",
     "layer_norm", "conv2d", "max_pool2d", "avg_pool2d", "unfold", "fold", "cross_entropy",
-    "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
+    "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "l1_loss", "smooth_l1_loss",
+    "huber_loss", "binary_cross_entropy", "kl_div", "elu", "selu", "celu", "softplus",
+    "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish", "softsign", "prelu",
+    "adaptive_avg_pool2d", "normalize", "cosine_similarity", "dropout2d",
 ]
 
 

@@ -27,7 +27,7 @@ def _constant(array: Any) -> Tensor:
     return Tensor.wrap(array)
 
 
-def _reduce(name: str, loss: Tensor, reduction: str) -> Tensor:
+def reduce_loss(name: str, loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":
@@ -37,7 +37,7 @@ def _reduce(name: str, loss: Tensor, reduction: str) -> Tensor:
     raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _check_reduction(name: str, reduction: str) -> None:
+def check_reduction(name: str, reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
@@ -194,7 +194,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     exact in float32, and a class masked with logit -inf adds nothing."""
     name = "cross_entropy"
     check_legacy(name, size_average, reduce)
-    _check_reduction(name, reduction)
+    check_reduction(name, reduction)
     _check_smoothing(name, label_smoothing)
     shape = tuple(input.shape)
     logits = _classes_last(name, input)
@@ -222,7 +222,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     in another class (a masked class) leaves the loss and its gradient finite."""
     name = "nll_loss"
     check_legacy(name, size_average, reduce)
-    _check_reduction(name, reduction)
+    check_reduction(name, reduction)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind == "f":
         raise TypeError(
@@ -252,7 +252,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     return picked.sum() * (-1.0 / float(count))
 
 
-def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+def check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(
             f"{name}: target shape {tuple(target.shape)} differs from input shape "
@@ -260,7 +260,7 @@ def _check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa
         )
 
 
-def _as_target(input: Tensor, target: Any) -> Tensor:  # noqa: A002
+def as_target(input: Tensor, target: Any) -> Tensor:  # noqa: A002
     if isinstance(target, Tensor):
         return target
     # plain data (a number, a list) is made on the input's device
@@ -275,22 +275,22 @@ def mse_loss(input: Tensor, target: Any, size_average: Any = None,  # noqa: A002
     by the summed weights."""
     name = "mse_loss"
     check_legacy(name, size_average, reduce)
-    _check_reduction(name, reduction)
-    target = _as_target(input, target)
-    _check_same_shape(name, input, target)
+    check_reduction(name, reduction)
+    target = as_target(input, target)
+    check_same_shape(name, input, target)
     diff = input - target
     squared = diff * diff
     if weight is None:
-        return _reduce(name, squared, reduction)
+        return reduce_loss(name, squared, reduction)
     check_not_reduction(name, weight, "a tensor of the input's shape")
-    weight = _as_target(input, weight)
+    weight = as_target(input, weight)
     if tuple(weight.shape) != tuple(input.shape):
         raise ValueError(f"{name}: weight of shape {tuple(weight.shape)} must have the "
                          f"input's shape {tuple(input.shape)}")
     weighted = squared * weight
     if reduction == "mean":
         return weighted.sum() / weight.sum()
-    return _reduce(name, weighted, reduction)
+    return reduce_loss(name, weighted, reduction)
 
 
 @named_scope("binary_cross_entropy_with_logits")
@@ -309,13 +309,13 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
     (broadcast to the input) rescales each element's loss before the reduction."""
     name = "binary_cross_entropy_with_logits"
     check_legacy(name, size_average, reduce)
-    _check_reduction(name, reduction)
+    check_reduction(name, reduction)
     raw_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
     if raw_dtype.kind != "f":
         raise TypeError(f"{name}: target must be a float tensor of probabilities in [0, 1] "
                         f"shaped like the input, got dtype {raw_dtype}")
-    target = _as_target(input, target)
-    _check_same_shape(name, input, target)
+    target = as_target(input, target)
+    check_same_shape(name, input, target)
     positive = input.data >= 0
     sign = array_module(positive).where(positive, 1.0, -1.0).astype(input.dtype)
     # log(1 + exp(-|x|)), always finite
@@ -323,11 +323,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
     if pos_weight is None:
         loss = input * (_constant(positive.astype(input.dtype)) - target) + log_term
     else:
-        pw = _as_target(input, pos_weight)
+        pw = as_target(input, pos_weight)
         # softplus(-x) = max(-x, 0) + log(1 + exp(-|x|))
         softplus_neg = input * _constant((~positive).astype(input.dtype) * -1) + log_term
         loss = (1.0 - target) * input + ((pw - 1.0) * target + 1.0) * softplus_neg
     if weight is not None:
         check_not_reduction(name, weight, "a tensor that broadcasts to the input")
-        loss = loss * _as_target(input, weight)
-    return _reduce(name, loss, reduction)
+        loss = loss * as_target(input, weight)
+    return reduce_loss(name, loss, reduction)

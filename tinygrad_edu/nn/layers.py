@@ -1,4 +1,4 @@
-"""Layers: Linear, Embedding, activations, Dropout, Flatten; thin Modules around
+"""Layers: Linear, Embedding, activations, Dropout(2d), Flatten, Unflatten; thin Modules around
 nn.functional with PyTorch's arguments (convolution, normalization and losses have
 their own files)."""
 
@@ -112,7 +112,7 @@ class Embedding(Module):
 # -- activations ---------------------------------------------------------------------
 
 
-class _InplaceOption(Module):
+class InplaceOption(Module):
     """An activation with PyTorch's `inplace` flag (the result is written into the
     input's memory; gradients are the same), shown in the repr as PyTorch does."""
 
@@ -124,12 +124,12 @@ class _InplaceOption(Module):
         return "inplace=True" if self.inplace else ""
 
 
-class ReLU(_InplaceOption):
+class ReLU(InplaceOption):
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(x, self.inplace)
 
 
-class LeakyReLU(_InplaceOption):
+class LeakyReLU(InplaceOption):
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__(inplace)
         self.negative_slope = negative_slope
@@ -168,7 +168,7 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(_InplaceOption):
+class SiLU(InplaceOption):
     """x * sigmoid(x) (F.silu)."""
 
     def forward(self, x: Tensor) -> Tensor:
@@ -221,3 +221,42 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout2d(Dropout):
+    """Zeroes whole channels (feature maps) with probability p in training and scales
+    the rest by 1/(1-p) (F.dropout2d); the identity in eval mode."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training, self.inplace)
+
+
+class Unflatten(Module):
+    """Splits axis `dim` into unflattened_size (one entry may be -1), the inverse of
+    Flatten: e.g. (N, 12) -> (N, 3, 4) with Unflatten(1, (3, 4))."""
+
+    def __init__(self, dim: int, unflattened_size: Any) -> None:
+        super().__init__()
+        if not isinstance(unflattened_size, (tuple, list)) or not all(
+                isinstance(s, (int, np.integer)) for s in unflattened_size):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple or list of ints, "
+                            f"got {unflattened_size!r}")
+        self.dim, self.unflattened_size = dim, unflattened_size
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not -x.ndim <= self.dim < x.ndim:
+            raise IndexError(f"Unflatten: dim={self.dim} is out of range for an input of "
+                             f"shape {tuple(x.shape)}")
+        dim = self.dim % x.ndim
+        sizes = tuple(int(s) for s in self.unflattened_size)
+        known = math.prod(s for s in sizes if s != -1)
+        fits = (x.shape[dim] == known if -1 not in sizes
+                else known and x.shape[dim] % known == 0)
+        if not fits:
+            raise ValueError(f"Unflatten: axis {self.dim} of the input of shape "
+                             f"{tuple(x.shape)} has size {x.shape[dim]}, which cannot be "
+                             f"split into {tuple(sizes)}")
+        return x.reshape(x.shape[:dim] + sizes + x.shape[dim + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

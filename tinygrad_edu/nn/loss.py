@@ -92,5 +92,72 @@ class BCEWithLogitsLoss(_Loss):
             input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight)
 
 
+class L1Loss(_Loss):
+    """F.l1_loss as a module: |input - target|, averaged by default."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        check_legacy("L1Loss", size_average, reduce)
+        super().__init__(reduction)
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """F.smooth_l1_loss as a module: quadratic within |d| < beta, linear outside."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean", beta: float = 1.0) -> None:
+        check_legacy("SmoothL1Loss", size_average, reduce)
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """F.huber_loss as a module: quadratic within |d| < delta, delta * linear outside."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class BCELoss(_Loss):
+    """F.binary_cross_entropy as a module, on probabilities in [0, 1]; `weight` is a
+    buffer, as in PyTorch."""
+
+    weight: Tensor | None
+
+    def __init__(self, weight: Any = None, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean") -> None:
+        check_legacy("BCELoss", size_average, reduce)
+        super().__init__(reduction)
+        self.register_buffer("weight", _as_buffer(weight))
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+
+
+class KLDivLoss(_Loss):
+    """F.kl_div as a module: input log-probabilities, target probabilities (or
+    log-probabilities with log_target=True); reduction='batchmean' is the KL
+    divergence per sample."""
+
+    def __init__(self, size_average: Any = None, reduce: Any = None,
+                 reduction: str = "mean", log_target: bool = False) -> None:
+        check_legacy("KLDivLoss", size_average, reduce)
+        super().__init__(reduction)
+        self.log_target = log_target
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
 def _as_buffer(value: Any) -> Tensor | None:
     return value if value is None or isinstance(value, Tensor) else tensor(value)

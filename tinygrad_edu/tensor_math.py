@@ -1,0 +1,227 @@
+"""Elementwise math as Tensor methods (and torch.* functions): log1p, expm1, log2,
+log10, exp2, reciprocal, rsqrt, the rounding family, the tests isnan/isinf/isfinite,
+clamp_min/clamp_max, the logical ops, isclose, and in-place versions (sqrt_, ...).
+
+Every differentiable one is a composite of the Tensor ops (no new primitive): its
+gradient comes from the composite. Where the composite's value would be less
+accurate than NumPy's function (log(1 + x) for tiny x), a constant correction
+is added: the value is NumPy's, the gradient the composite's (a constant adds
+nothing to it). The rounding functions have derivative 0 wherever one exists;
+as PyTorch they stay in the graph and give a zero gradient.
+
+Functions of a Tensor bound as methods in tensor.py (the first parameter is
+PyTorch's `input`, `self` of the method), and exported as torch.* functions;
+tensor.py imports this file, so new tensors come from `x.wrap(array)`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .backend import array_module
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+def _floating(x: Tensor) -> Tensor:
+    """Integer and bool tensors become float32 first, as PyTorch's float functions do."""
+    return x if x.dtype.kind == "f" else x.cast(np.float32)
+
+
+def _with_values(approximate: Tensor, exact: Any) -> Tensor:
+    """`approximate` (its gradient) with the values `exact`: a constant correction
+    added where both are finite (exact - approximate is then exact, so is the sum)."""
+    xp = array_module(exact)
+    finite = xp.isfinite(exact) & xp.isfinite(approximate.data)
+    if bool(finite.all()) and bool((exact == approximate.data).all()):
+        return approximate
+    with np.errstate(invalid="ignore"):  # inf - inf where not finite: not used
+        correction = xp.where(finite, exact - approximate.data, 0).astype(exact.dtype)
+    out = approximate + approximate.wrap(correction)
+    if bool(finite.all()):
+        return out
+    return out.where(finite, approximate.wrap(exact))  # inf/nan values exactly NumPy's
+
+
+def log1p(input: Tensor) -> Tensor:  # noqa: A002 (PyTorch's argument names, throughout)
+    """log(1 + x), exact also for tiny x; d/dx = 1 / (1 + x)."""
+    x = _floating(input)
+    return _with_values((x + 1.0).log(), array_module(x.data).log1p(x.data))
+
+
+def expm1(input: Tensor) -> Tensor:  # noqa: A002
+    """exp(x) - 1, exact also for tiny x; d/dx = exp(x)."""
+    x = _floating(input)
+    return _with_values(x.exp() - 1.0, array_module(x.data).expm1(x.data))
+
+
+def log2(input: Tensor) -> Tensor:  # noqa: A002
+    """log(x) / log(2); d/dx = 1 / (x log 2)."""
+    x = _floating(input)
+    return _with_values(x.log() * (1.0 / math.log(2.0)), array_module(x.data).log2(x.data))
+
+
+def log10(input: Tensor) -> Tensor:  # noqa: A002
+    """log(x) / log(10); d/dx = 1 / (x log 10)."""
+    x = _floating(input)
+    return _with_values(x.log() * (1.0 / math.log(10.0)), array_module(x.data).log10(x.data))
+
+
+def exp2(input: Tensor) -> Tensor:  # noqa: A002
+    """2 ** x = exp(x log 2); d/dx = 2 ** x log 2."""
+    x = _floating(input)
+    return _with_values((x * math.log(2.0)).exp(), array_module(x.data).exp2(x.data))
+
+
+def square(input: Tensor) -> Tensor:  # noqa: A002
+    """x * x; d/dx = 2x."""
+    return input * input
+
+
+def reciprocal(input: Tensor) -> Tensor:  # noqa: A002
+    """1 / x; d/dx = -1 / x^2."""
+    return 1.0 / _floating(input)
+
+
+def rsqrt(input: Tensor) -> Tensor:  # noqa: A002
+    """1 / sqrt(x); d/dx = -x^(-3/2) / 2."""
+    return 1.0 / _floating(input).sqrt()
+
+
+def _stepped(x: Tensor, values: Any) -> Tensor:
+    """`values` in the graph of x with gradient 0, as PyTorch's rounding functions."""
+    if x.dtype.kind != "f" or not x.requires_grad:
+        return x.wrap(values)
+    return x.sign() * 0.0 + x.wrap(values)  # sign's gradient is 0; sign * 0 is 0 even at inf
+
+
+def floor(input: Tensor) -> Tensor:  # noqa: A002
+    """The largest integer <= x (gradient 0)."""
+    return _stepped(input, array_module(input.data).floor(input.data))
+
+
+def ceil(input: Tensor) -> Tensor:  # noqa: A002
+    """The smallest integer >= x (gradient 0)."""
+    return _stepped(input, array_module(input.data).ceil(input.data))
+
+
+def trunc(input: Tensor) -> Tensor:  # noqa: A002
+    """x rounded toward zero (gradient 0)."""
+    return _stepped(input, array_module(input.data).trunc(input.data))
+
+
+fix = trunc
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
+    """x rounded to `decimals` places, halves to even (as PyTorch and NumPy; gradient 0)."""
+    return _stepped(input, array_module(input.data).round(input.data, decimals))
+
+
+def frac(input: Tensor) -> Tensor:  # noqa: A002
+    """x - trunc(x), the fractional part with x's sign; d/dx = 1."""
+    return input - trunc(input)
+
+
+def isnan(input: Tensor) -> Tensor:  # noqa: A002
+    return input.wrap(array_module(input.data).isnan(input.data))
+
+
+def isinf(input: Tensor) -> Tensor:  # noqa: A002
+    return input.wrap(array_module(input.data).isinf(input.data))
+
+
+def isfinite(input: Tensor) -> Tensor:  # noqa: A002
+    return input.wrap(array_module(input.data).isfinite(input.data))
+
+
+def isclose(input: Tensor, other: Any, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
+            equal_nan: bool = False) -> Tensor:
+    """|input - other| <= atol + rtol * |other|, elementwise, as a bool tensor."""
+    theirs = other.data if hasattr(other, "data") else other
+    return input.wrap(array_module(input.data).isclose(input.data, theirs, rtol=rtol,
+                                                       atol=atol, equal_nan=equal_nan))
+
+
+def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
+    return input.clamp(min=min)
+
+
+def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
+    return input.clamp(max=max)
+
+
+def _logical(x: Any) -> Any:
+    return x.data.astype(bool) if hasattr(x, "data") else np.asarray(x, dtype=bool)
+
+
+def logical_and(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    return input.wrap(_logical(input) & _logical(other))
+
+
+def logical_or(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    return input.wrap(_logical(input) | _logical(other))
+
+
+def logical_xor(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    return input.wrap(_logical(input) ^ _logical(other))
+
+
+def logical_not(input: Tensor) -> Tensor:  # noqa: A002
+    return input.wrap(~_logical(input))
+
+
+# -- in place: the result written into the tensor's memory, gradients as the built-in
+# in-place ops (Tensor.update_)
+
+
+def clamp_min_(self: Tensor, min: Any) -> Tensor:  # noqa: A002
+    return self.update_("clamp_min_", lambda t: t.clamp(min=min))
+
+
+def clamp_max_(self: Tensor, max: Any) -> Tensor:  # noqa: A002
+    return self.update_("clamp_max_", lambda t: t.clamp(max=max))
+
+
+def sqrt_(self: Tensor) -> Tensor:
+    return self.update_("sqrt_", lambda t: t.sqrt())
+
+
+def abs_(self: Tensor) -> Tensor:
+    return self.update_("abs_", lambda t: t.abs())
+
+
+def exp_(self: Tensor) -> Tensor:
+    return self.update_("exp_", lambda t: t.exp())
+
+
+def log_(self: Tensor) -> Tensor:
+    return self.update_("log_", lambda t: t.log())
+
+
+def square_(self: Tensor) -> Tensor:
+    return self.update_("square_", lambda t: t * t)
+
+
+def reciprocal_(self: Tensor) -> Tensor:
+    return self.update_("reciprocal_", reciprocal)
+
+
+def floor_(self: Tensor) -> Tensor:
+    return self.update_("floor_", floor)
+
+
+def ceil_(self: Tensor) -> Tensor:
+    return self.update_("ceil_", ceil)
+
+
+def round_(self: Tensor, *, decimals: int = 0) -> Tensor:
+    return self.update_("round_", lambda t: round(t, decimals=decimals))
+
+
+def trunc_(self: Tensor) -> Tensor:
+    return self.update_("trunc_", trunc)
