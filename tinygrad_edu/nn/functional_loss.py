@@ -279,16 +279,22 @@ def mse_loss(input: Tensor, target: Any, size_average: Any = None,  # noqa: A002
     target = as_target(input, target)
     check_same_shape(name, input, target)
     diff = input - target
-    squared = diff * diff
+    return reduce_weighted(name, diff * diff, input, weight, reduction, mean_by_weights=True)
+
+
+def reduce_weighted(name: str, loss: Tensor, input: Tensor, weight: Any,  # noqa: A002
+                    reduction: str, mean_by_weights: bool) -> Tensor:
+    """loss * weight reduced; with mean_by_weights the mean divides by the summed
+    weights (l1_loss, mse_loss in PyTorch), else by the element count (huber_loss)."""
     if weight is None:
-        return reduce_loss(name, squared, reduction)
+        return reduce_loss(name, loss, reduction)
     check_not_reduction(name, weight, "a tensor of the input's shape")
     weight = as_target(input, weight)
     if tuple(weight.shape) != tuple(input.shape):
         raise ValueError(f"{name}: weight of shape {tuple(weight.shape)} must have the "
                          f"input's shape {tuple(input.shape)}")
-    weighted = squared * weight
-    if reduction == "mean":
+    weighted = loss * weight
+    if reduction == "mean" and mean_by_weights:
         return weighted.sum() / weight.sum()
     return reduce_loss(name, weighted, reduction)
 

@@ -21,26 +21,10 @@ from .functional_loss import (
     check_reduction,
     check_same_shape,
     reduce_loss,
+    reduce_weighted,
 )
 
 LOG_FLOOR = -100.0  # binary_cross_entropy clamps its logs here, as PyTorch
-
-
-def _weighted(name: str, loss: Tensor, input: Tensor, weight: Any,  # noqa: A002
-              reduction: str, mean_by_weights: bool) -> Tensor:
-    """loss * weight reduced; with mean_by_weights the mean divides by the summed
-    weights (l1_loss, mse_loss in PyTorch), else by the element count (huber_loss)."""
-    if weight is None:
-        return reduce_loss(name, loss, reduction)
-    check_not_reduction(name, weight, "a tensor of the input's shape")
-    weight = as_target(input, weight)
-    if tuple(weight.shape) != tuple(input.shape):
-        raise ValueError(f"{name}: weight of shape {tuple(weight.shape)} must have the "
-                         f"input's shape {tuple(input.shape)}")
-    weighted = loss * weight
-    if reduction == "mean" and mean_by_weights:
-        return weighted.sum() / weight.sum()
-    return reduce_loss(name, weighted, reduction)
 
 
 def _difference(name: str, input: Tensor, target: Any, reduction: str) -> Tensor:  # noqa: A002
@@ -57,7 +41,7 @@ def l1_loss(input: Tensor, target: Any, size_average: Any = None,  # noqa: A002
     divides by the summed weights, as PyTorch."""
     check_legacy("l1_loss", size_average, reduce)
     diff = _difference("l1_loss", input, target, reduction)
-    return _weighted("l1_loss", diff.abs(), input, weight, reduction, mean_by_weights=True)
+    return reduce_weighted("l1_loss", diff.abs(), input, weight, reduction, mean_by_weights=True)
 
 
 def _quadratic_then_linear(diff: Tensor, width: float, scale: float) -> Tensor:
@@ -94,7 +78,7 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean",  # noqa: A00
         raise ValueError(f"{name}: delta must be positive, got {delta}")
     diff = _difference(name, input, target, reduction)
     loss = _quadratic_then_linear(diff, delta, delta)
-    return _weighted(name, loss, input, weight, reduction, mean_by_weights=False)
+    return reduce_weighted(name, loss, input, weight, reduction, mean_by_weights=False)
 
 
 def _floored_log(x: Tensor) -> Tensor:
