@@ -90,3 +90,25 @@ def test_against_pytorch():
         (tout * tout).sum().backward()
         np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12)
         np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-12)
+
+
+def test_tensors_changed_in_place_are_freed_with_their_graph():
+    # the engine remembers a changed tensor's old node for earlier ops; that memory must
+    # not keep the tensor (and so every activation of every step) alive
+    import gc
+    import weakref
+
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(inplace=True), nn.Linear(8, 2))
+    optimizer = tg.optim.SGD(model.parameters(), lr=0.1)
+    x, y = tg.randn(16, 4), tg.tensor(np.arange(16) % 2)
+    hidden = []
+    model[1].register_forward_hook(lambda module, inputs, output: hidden.append(
+        weakref.ref(output)))
+    for _ in range(3):
+        loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    del loss
+    gc.collect()
+    assert len(hidden) == 3 and all(ref() is None for ref in hidden)

@@ -447,7 +447,11 @@ def mark_rewired(tensor: Any, old_node: Any) -> None:
         forget_moved = functools.partial(_moved.pop, key, None)
         entry = (weakref.ref(tensor, lambda _: forget_moved()), [])
         _moved[key] = entry
-    entry[1].append((_inplace_count, old_node))
+    # an old node in the graph is held weakly: the new node's graph keeps it alive (it
+    # reads it through a clone) and it refers to the memory's owner, maybe `tensor`;
+    # a constant's old node (its old values) refers to nothing and is held as is
+    held = weakref.ref(old_node) if old_node.requires_grad else (lambda: old_node)
+    entry[1].append((_inplace_count, held))
     # every other tensor on this memory (the base, its other views) now holds values its
     # graph did not compute: check_not_stale refuses to build on them
     owner = owner_of(tensor)
@@ -470,7 +474,8 @@ def _node_then(tensor: Any, epoch: int) -> Any:
         return tensor
     for moved_at, old_node in entry[1]:
         if moved_at > epoch:  # the first change after the op: the node it read
-            return old_node
+            node = old_node()
+            return tensor if node is None else node  # None: tensor and graph are gone
     return tensor
 
 

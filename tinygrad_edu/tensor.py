@@ -334,7 +334,8 @@ class Tensor:
             self.requires_grad = result.requires_grad
         engine.record_inplace(self)
         if recording:
-            engine.mark_rewired(self, before)
+            # a constant's old node is its old values (source): no gradient goes there
+            engine.mark_rewired(self, before if before.requires_grad else source)
         return self
 
     def _sliced_base(self) -> Tensor | None:
