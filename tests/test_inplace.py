@@ -238,3 +238,29 @@ def test_other_views_of_a_changed_base_are_refused_not_silent():
     with pytest.raises(RuntimeError, match=r"mul: input 0 \(shape \(2,\)\) shares its memory "
                                            r"with a tensor that was changed in place"):
         view * view
+
+
+def test_detach_and_no_grad_views_made_after_a_change_are_not_stale():
+    x = tg.tensor([1.0, -2.0], requires_grad=True)
+    h = x * 1.0
+    h.relu_()
+    detached = h.detach()
+    with tg.no_grad():
+        view = h[0:1]
+    assert (detached * 2).numpy().tolist() == [2.0, 0.0]
+    assert (view * 2).numpy().tolist() == [2.0]
+    (detached * h).sum().backward()  # detached: a constant, as in PyTorch
+    assert x.grad.numpy().tolist() == [1.0, 0.0]
+
+
+def test_a_constant_base_changed_through_its_view_is_refused_not_silent():
+    # PyTorch would make the base part of the graph; here it would stay a constant
+    # holding graph values, so using it is refused (a detach() of it is fine)
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    c = tg.tensor([1.0, 2.0, 3.0])
+    detached = c.detach()
+    c[1:].add_(x * 1.0)
+    assert c.numpy().tolist() == [1.0, 3.0, 5.0]
+    with pytest.raises(RuntimeError, match="shares its memory with a tensor that was"):
+        c * 2
+    assert (detached * 2).numpy().tolist() == [2.0, 6.0, 10.0]

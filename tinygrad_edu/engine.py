@@ -413,13 +413,24 @@ class Function:
             out = first.wrap(out_data)
         if cls.returns_view and out_data.base is not None:
             if out_data.base is first.data or out_data.base is first.data.base:
-                out.view_of = owner_of(first)
+                mark_view(out, first)
         return out
 
 
 def owner_of(tensor: Any) -> Any:
     """The tensor that owns `tensor`'s memory: itself, or the one it is a view of."""
     return tensor if tensor.view_of is None else tensor.view_of
+
+
+def mark_view(view: Any, of: Any, detached: bool = False) -> None:
+    """`view` shares the memory of `of`: it counts `of`'s owner's versions, and it
+    remembers when it was made (a view made after an in-place change is not stale;
+    a detached tensor never is: it asked for no gradient, whatever its values)."""
+    view.view_of = owner_of(of)
+    view.view_born = _NEVER_STALE if detached else _inplace_count
+
+
+_NEVER_STALE = 2**62
 
 
 def record_inplace(tensor: Any) -> int:
@@ -496,9 +507,13 @@ def check_not_stale(op: str, inputs: Sequence[Any]) -> None:
             continue  # a leaf: changed only under no_grad, which records nothing
         owner = owner_of(tensor)
         entry = _views_changed.get(id(owner))
-        # a constant on that memory was made before the change: its values now come
-        # from the graph, which it does not know
-        if entry is not None and entry[0]() is owner and (ctx is None or ctx.epoch < entry[1]):
+        if entry is None or entry[0]() is not owner:
+            continue
+        # made before the change: an op recorded then, or a constant (the memory's owner,
+        # or a view or detach() made then), whose values now come from the new graph
+        made = tensor.view_born if ctx is None and tensor.view_of is not None else (
+            -1 if ctx is None else ctx.epoch)
+        if made < entry[1]:
             raise RuntimeError(
                 f"{op}: input {position} (shape {tuple(tensor.shape)}) shares its memory with "
                 "a tensor that was changed in place after it was computed, so its values no "

@@ -137,7 +137,7 @@ class Tensor:
     """An n-dimensional array that records the ops applied to it for backward."""
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "retains_grad", "grad_hooks",
-                 "view_of", "version_log", "__weakref__")
+                 "view_of", "view_born", "version_log", "__weakref__")
     __array_priority__ = 1000  # ndarray + Tensor calls Tensor.__radd__, not NumPy's
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -147,6 +147,7 @@ class Tensor:
         self.retains_grad = False
         self.grad_hooks: dict[int, Callable] | None = None
         self.view_of: Tensor | None = None  # the tensor whose memory this one shares
+        self.view_born = 0  # the in-place count when this view was made (engine.mark_view)
         self.version_log: list[int] | None = None  # engine.record_inplace's numbers
         self.requires_grad = False
         if requires_grad:
@@ -167,6 +168,7 @@ class Tensor:
         t.retains_grad = False
         t.grad_hooks = None
         t.view_of = None
+        t.view_born = 0
         t.version_log = None
         return t
 
@@ -472,7 +474,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory and the version count)."""
         out = Tensor.wrap(self.data)
-        out.view_of = engine.owner_of(self)
+        engine.mark_view(out, self, detached=True)
         return out
 
     def _generator(self) -> Any:
