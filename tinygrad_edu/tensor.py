@@ -359,8 +359,7 @@ class Tensor:
         before.view_of = base
         source = Clone.apply(before) if before.requires_grad else Tensor.wrap(self.data.copy())
         result = compute(source, *[source if o is self else o for o in others])
-        if result.shape != self.shape:
-            self._write(op, result.data)  # raises: the shape is wrong, nothing written
+        self._check_storable(op, result.data)  # shape, dtype, writeable: before any write
         base._inplace(op, lambda b, v: SetItem.apply(b, v, index=index), result)
         fresh = GetItem.apply(base, index=index)
         self.grad_fn, self.requires_grad = fresh.grad_fn, fresh.requires_grad
@@ -376,6 +375,11 @@ class Tensor:
 
     def _write(self, op: str, values: np.ndarray) -> None:
         """Copy `values` into this tensor's memory, or raise before writing anything."""
+        self._check_storable(op, values)
+        array_module(self.data).copyto(self.data, values, casting="same_kind")
+
+    def _check_storable(self, op: str, values: np.ndarray) -> None:
+        """Raise unless `values` can be written into this tensor's memory."""
         if values.shape != self.shape:
             raise RuntimeError(
                 f"{op}: the result has shape {tuple(values.shape)} but an in-place op "
@@ -391,7 +395,6 @@ class Tensor:
                 f"{op}: this tensor (shape {tuple(self.shape)}) is a read-only view, e.g. "
                 "made by expand(); change a .clone() of it instead"
             )
-        array_module(self.data).copyto(self.data, values, casting="same_kind")
 
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
         other = self._operand(other)
