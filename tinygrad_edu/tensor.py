@@ -322,11 +322,7 @@ class Tensor:
         if recording and self._sliced_base() is not None:
             return self._inplace_through_base(op, compute, others)
         if recording:
-            before = Tensor.wrap(self.data, self.grad_fn)  # the old node of the graph
-            before.view_of = engine.owner_of(self)  # shares the memory about to change
-            source = Clone.apply(before) if before.requires_grad else Tensor.wrap(self.data.copy())
-            # self as an operand would become its own input once rewired below
-            result = compute(source, *[source if o is self else o for o in others])
+            old_node, result = self._compute_from_old(compute, others)
         else:
             with engine.no_grad():
                 result = compute(self, *others)
@@ -336,9 +332,20 @@ class Tensor:
             self.requires_grad = result.requires_grad
         engine.record_inplace(self)
         if recording:
-            # a constant's old node is its old values (source): no gradient goes there
-            engine.mark_rewired(self, before if before.requires_grad else source)
+            engine.mark_rewired(self, old_node)
         return self
+
+    def _compute_from_old(self, compute: Callable[..., Tensor],
+                          others: tuple[Tensor, ...]) -> tuple[Tensor, Tensor]:
+        """(this tensor's node before the change, compute's result) for a recorded
+        in-place change: compute reads a clone of the old values, so the graph keeps
+        them; for a constant the old node is those values (no gradient goes there)."""
+        before = Tensor.wrap(self.data, self.grad_fn)  # the old node of the graph
+        before.view_of = engine.owner_of(self)  # shares the memory about to change
+        source = Clone.apply(before) if before.requires_grad else Tensor.wrap(self.data.copy())
+        # self as an operand would become its own input once rewired
+        result = compute(source, *[source if o is self else o for o in others])
+        return (before if before.requires_grad else source), result
 
     def _sliced_base(self) -> Tensor | None:
         """The tensor this one is a slice of (x = base[index], sharing its memory), when
@@ -355,15 +362,12 @@ class Tensor:
         fresh base[index], so the base and the slice both carry the change."""
         base, index = self.view_of, self.grad_fn.params["index"]  # type: ignore[union-attr]
         assert base is not None
-        before = Tensor.wrap(self.data, self.grad_fn)  # the slice's old node
-        before.view_of = base
-        source = Clone.apply(before) if before.requires_grad else Tensor.wrap(self.data.copy())
-        result = compute(source, *[source if o is self else o for o in others])
+        old_node, result = self._compute_from_old(compute, others)
         self._check_storable(op, result.data)  # shape, dtype, writeable: before any write
         base._inplace(op, lambda b, v: SetItem.apply(b, v, index=index), result)
         fresh = GetItem.apply(base, index=index)
         self.grad_fn, self.requires_grad = fresh.grad_fn, fresh.requires_grad
-        engine.mark_rewired(self, before)
+        engine.mark_rewired(self, old_node)
         return self
 
     def update_(self, op: str, compute: Callable[..., Tensor], *others: Tensor) -> Tensor:
