@@ -244,7 +244,14 @@ def build_digraph(
             drawn.add((source, head))
             dot.edge(source, head, id=f"e_{source}_{target}", style="dashed",
                      tooltip="used without recording (needs no grad)")
-    if legend:  # the graph's label, not a node: a node would widen the first rank
+    if legend and preset == "slide":
+        # graphviz (2.42) leaves a graph label out of ratio=fill, so a slide with one
+        # came out 5:3; a node in a box of its own is laid out and filled with the rest
+        with dot.subgraph(name="cluster_legend") as box:
+            box.attr(style="invis", label="")
+            box.node("legend", label=legend_label(bool(grads), bool(collapsed), zoom),
+                     shape="plaintext", margin="0")
+    elif legend:  # the graph's label, not a node: a node would widen the first rank
         dot.attr(label=legend_label(bool(grads), bool(collapsed), zoom), labelloc="t",
                  labeljust="l")
     return dot
