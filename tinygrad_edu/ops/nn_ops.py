@@ -93,16 +93,21 @@ class Linear(Function):
 
 
 class CrossEntropy(Function):
-    """loss_i = -sum_c q[i, c] * log_softmax(x)[i, c] for logits x and target weights q
-    (rows, classes), summed over rows unless reduce=False: d loss/dx = softmax(x) *
-    sum_c q[i, c] - q, d loss/dq = -log_softmax(x). A class of weight 0 adds nothing,
-    even at logit -inf (a masked class), as PyTorch's nll_loss picks only the target."""
+    """loss_i = -scale * sum_c q[i, c] * log_softmax(x)[i, c] for logits x and target
+    weights q (rows, classes), or for integer class indices t (rows,) with q the one-hot
+    rows of t; summed over rows unless reduce=False: d loss/dx = scale * (softmax(x) *
+    sum_c q[i, c] - q), d loss/dq = -scale * log_softmax(x). A class of weight 0 adds
+    nothing, even at logit -inf (a masked class), as PyTorch's nll_loss picks only the
+    target."""
 
-    def forward(ctx, x: np.ndarray, q: np.ndarray, reduce: bool = True) -> np.ndarray:
-        if x.ndim != 2 or q.shape != x.shape:
+    def forward(ctx, x: np.ndarray, target: np.ndarray, reduce: bool = True,
+                scale: float = 1.0) -> np.ndarray:
+        indices = target.dtype.kind in "iu"
+        if x.ndim != 2 or target.shape != (x.shape[:1] if indices else x.shape):
             raise ValueError(
-                f"crossentropy: expected logits of shape (rows, classes) and target weights "
-                f"of the same shape, got {x.shape} and {q.shape}"
+                f"crossentropy: expected logits of shape (rows, classes) and integer class "
+                f"indices of shape (rows,) or target weights of the logits' shape, got "
+                f"{x.shape} and {target.shape} ({target.dtype})"
             )
         # x - max is exact, and log(sum(exp)) is in [0, log C]: no large number is
         # added and taken away again, so losses at logits of 1e5 are exact in float32
@@ -110,43 +115,75 @@ class CrossEntropy(Function):
         shifted = x - x.max(axis=1, keepdims=True) if x.size else x.copy()
         e = xp.exp(shifted)
         total = e.sum(axis=1, keepdims=True)
-        logp = shifted
-        logp -= xp.log(total)  # in place: fresh arrays, one allocation less each
         e /= total
         ctx.save_for_backward(e)  # softmax(x), what backward needs
+        if indices:  # read only the targets' entries: no (rows, classes) weights to build
+            picked = shifted[xp.arange(target.shape[0]), target] - xp.log(total[:, 0])
+            return -scale * (picked.sum() if reduce else picked)
+        logp = shifted
+        logp -= xp.log(total)  # in place: fresh arrays, one allocation less each
         if reduce:
             # one dot product, no array of terms; 0 * -inf inside it gives nan without a
             # warning, and a nan goes the long way below (this halved a small batch's time)
-            loss = -xp.vdot(q, logp)
+            loss = -scale * xp.vdot(target, logp)
             if not xp.isnan(loss):
                 return loss
         with np.errstate(invalid="ignore"):  # a masked class: 0 * -inf, fixed below
-            terms = q * logp
-        loss = -(terms.sum() if reduce else terms.sum(axis=1))
+            terms = target * logp
+        loss = terms.sum() if reduce else terms.sum(axis=1)
         if xp.isnan(loss).any():  # maybe 0 * -inf: weight-0 terms must add nothing
-            terms[q == 0] = 0
-            loss = -(terms.sum() if reduce else terms.sum(axis=1))
-        return loss
+            terms[target == 0] = 0
+            loss = terms.sum() if reduce else terms.sum(axis=1)
+        return -scale * loss
 
     def backward(ctx, grad: Any) -> tuple:
-        x, q = ctx.parents
+        if not is_grad_enabled() and not ctx.needs_input_grad[1]:  # not recorded
+            return ctx.backward_arrays(grad), None
+        x, target = ctx.parents
+        scale = ctx.params.get("scale", 1.0)
         g = grad if ctx.params.get("reduce", True) else grad.reshape(-1, 1)
+        if scale != 1.0:
+            g = g * scale
         gx = gq = None
         if ctx.needs_input_grad[0]:
-            if is_grad_enabled():
-                # a recorded backward (create_graph) needs softmax as a function of x
-                # for the second derivative
-                gx = (x.softmax(-1) * q.sum(-1, keepdims=True) - q) * g
-            else:  # the forward's softmax is the same numbers; 4 Tensor ops saved
-                probs, qd = ctx.saved_tensors[0].data, q.data
-                gx = x.wrap((probs * qd.sum(-1, keepdims=True) - qd) * g.data)
+            # softmax as a function of x, for a recorded backward's second derivative
+            q = x.wrap(ctx.one_hot()) if target.data.dtype.kind in "iu" else target
+            gx = (x.softmax(-1) * q.sum(-1, keepdims=True) - q) * g
         if ctx.needs_input_grad[1]:
             gq = x.log_softmax(-1) * -g
         return gx, gq
 
+    def backward_arrays(ctx, grad: Any) -> Any:
+        """The logits' gradient from the forward's softmax (the same numbers), for a
+        backward pass that is not recorded: no Tensor ops, and no one-hot array."""
+        probs, t = ctx.saved_tensors[0].data, ctx.parents[1].data
+        g = grad.data * ctx.params.get("scale", 1.0)
+        if not ctx.params.get("reduce", True):
+            g = g.reshape(-1, 1)
+        if t.dtype.kind in "iu":  # softmax - one-hot, times g
+            gx = probs * g
+            gx[array_module(t).arange(t.shape[0]), t] -= g.reshape(-1)
+        else:
+            gx = (probs * t.sum(-1, keepdims=True) - t) * g
+        return grad.wrap(gx)
+
+    def one_hot(ctx) -> Any:
+        """The integer targets as one-hot rows in the logits' dtype."""
+        x, t = ctx.parents[0].data, ctx.parents[1].data
+        xp = array_module(x)
+        q = xp.zeros(x.shape, dtype=x.dtype)
+        q[xp.arange(t.shape[0]), t] = 1
+        return q
+
     @staticmethod
     def domain(pick: Picker) -> Sample:
         shape = (pick.integer(1, 3), pick.integer(1, 4))
-        reduce = pick.boolean()
-        x, q = pick.values(shape, -3.0, 3.0), pick.values(shape, 0.1, 1.0)
-        return Sample((x, q), lambda x, q: CrossEntropy.apply(x, q, reduce=reduce))
+        reduce, scale = pick.boolean(), pick.choice((1.0, 0.5))
+        x = pick.values(shape, -3.0, 3.0)
+        if pick.boolean():  # class indices, a constant
+            t = np.array([pick.integer(0, shape[1] - 1) for _ in range(shape[0])], np.int64)
+            return Sample((x,), lambda x, t: CrossEntropy.apply(x, t, reduce=reduce,
+                                                                scale=scale), constants=(t,))
+        q = pick.values(shape, 0.1, 1.0)
+        return Sample((x, q), lambda x, q: CrossEntropy.apply(x, q, reduce=reduce,
+                                                              scale=scale))
