@@ -82,3 +82,28 @@ def test_cross_entropy_fast_path_matches_tensor_rule(reduction, data):
         lambda t: F.cross_entropy(t, tg.tensor(target), reduction=reduction), [logits],
         upstream)
     assert_same(fast, recorded)
+
+
+@pytest.mark.parametrize("op", ["mul", "div", "sub"])
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_binary_fast_path_matches_tensor_rule(op, data):
+    # shapes that broadcast either way, so the unbroadcast of each side is exercised
+    shape_x, shape_y = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_side=3)
+                                 ).input_shapes
+    x = data.draw(arrays(shape_x))
+    y = data.draw(arrays(shape_y))
+    if op == "div":
+        y = np.where(np.abs(y) < 0.5, 0.5, y)  # away from zero
+    upstream = data.draw(arrays(np.broadcast_shapes(shape_x, shape_y)))
+    fn = {"mul": lambda a, b: a * b, "div": lambda a, b: a / b, "sub": lambda a, b: a - b}[op]
+    fast, recorded = both_branches(fn, [x, y], upstream)
+    assert_same(fast, recorded)
+
+
+def test_binary_fast_paths_keep_the_gradient_dtype():
+    # float32 times a float32 scalar made from a Python number, and a bool mask
+    x = tg.tensor(np.array([1.0, -2.0], np.float32), requires_grad=True)
+    (x * 3.0 / 2.0 - x * tg.tensor([True, False])).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.numpy(), [0.5, 1.5])

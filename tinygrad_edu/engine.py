@@ -243,6 +243,14 @@ class Function:
                 tensors.append(output.wrap(array))
         return tuple(tensors)
 
+    @property
+    def saved_arrays(self) -> tuple:
+        """What forward saved, as the arrays themselves (no Tensors, no graph): for a
+        backward that is not recorded, which computes on arrays."""
+        if self._saved is None:
+            self.check_not_freed()
+        return self._saved or ()
+
     def check_not_freed(self) -> None:
         if self._saved is None:
             raise GraphFreedError(

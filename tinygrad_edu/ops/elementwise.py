@@ -57,8 +57,11 @@ class Sub(Function):
         return x - y
 
     def backward(ctx, grad: Any) -> tuple:
-        gy = _grad_for(ctx, 1, -grad) if ctx.needs_input_grad[1] else None
-        return _grad_for(ctx, 0, grad), gy
+        if not ctx.needs_input_grad[1]:
+            return _grad_for(ctx, 0, grad), None
+        # not recorded: negate the array, without a Neg op around it
+        minus = grad.wrap(-grad.data) if not is_grad_enabled() else -grad
+        return _grad_for(ctx, 0, grad), _grad_for(ctx, 1, minus)
 
     domain = binary_domain(lambda x, y: x - y, (lambda x: x - 1.5, lambda x: 1.5 - x))
 
@@ -73,9 +76,15 @@ class Mul(Function):
         return x * y
 
     def backward(ctx, grad: Any) -> tuple:
+        needs = ctx.needs_input_grad
+        if not is_grad_enabled():  # not recorded: the products on the arrays, no Mul ops
+            xd, yd = ctx.saved_arrays
+            g, wrap = grad.data, grad.wrap
+            return (_grad_for(ctx, 0, wrap(g * yd)) if needs[0] else None,
+                    _grad_for(ctx, 1, wrap(g * xd)) if needs[1] else None)
         x, y = ctx.saved_tensors
-        gx = _grad_for(ctx, 0, grad * y) if ctx.needs_input_grad[0] else None
-        gy = _grad_for(ctx, 1, grad * x) if ctx.needs_input_grad[1] else None
+        gx = _grad_for(ctx, 0, grad * y) if needs[0] else None
+        gy = _grad_for(ctx, 1, grad * x) if needs[1] else None
         return gx, gy
 
     domain = binary_domain(lambda x, y: x * y, (lambda x: x * 1.5, lambda x: -1.5 * x))
@@ -91,9 +100,15 @@ class Div(Function):
         return x / y
 
     def backward(ctx, grad: Any) -> tuple:
+        needs = ctx.needs_input_grad
+        if not is_grad_enabled():  # not recorded: the same formulas on the arrays
+            xd, yd = ctx.saved_arrays
+            g, wrap = grad.data, grad.wrap
+            return (_grad_for(ctx, 0, wrap(g / yd)) if needs[0] else None,
+                    _grad_for(ctx, 1, wrap(-g * xd / (yd * yd))) if needs[1] else None)
         x, y = ctx.saved_tensors
-        gx = _grad_for(ctx, 0, grad / y) if ctx.needs_input_grad[0] else None
-        gy = _grad_for(ctx, 1, -grad * x / (y * y)) if ctx.needs_input_grad[1] else None
+        gx = _grad_for(ctx, 0, grad / y) if needs[0] else None
+        gy = _grad_for(ctx, 1, -grad * x / (y * y)) if needs[1] else None
         return gx, gy
 
     @staticmethod
@@ -301,7 +316,6 @@ class Relu(Function):
         return array_module(x).maximum(x, 0)
 
     def backward(ctx, grad: Any) -> Any:
-        (positive,) = ctx.saved_tensors
         if not is_grad_enabled():
             # not recorded: a multiply by the mask is branch-free; np.where branches per
             # element and took 10-45 us on a 128x128 ReLU mask, the multiply 3 us
@@ -309,7 +323,8 @@ class Relu(Function):
             # would wait for the device at every ReLU, and where is one kernel there
             g = grad.data
             if type(g) is np.ndarray and np.isfinite(g).all():
-                return grad.wrap(g * positive.data)
+                return grad.wrap(g * ctx.saved_arrays[0])
+        (positive,) = ctx.saved_tensors
         return grad.where(positive, 0.0)  # not a multiply: inf * 0 would be nan
 
     domain = unary_domain(lambda x: x.relu(), avoid=(0.0,))
@@ -329,10 +344,10 @@ class Sigmoid(Function):
         return out
 
     def backward(ctx, grad: Any) -> Any:
-        (s,) = ctx.saved_tensors
         if not is_grad_enabled():  # not recorded: the same numbers without 4 Tensor ops
-            sd = s.data
+            (sd,) = ctx.saved_arrays
             return grad.wrap(grad.data * sd * (1.0 - sd))
+        (s,) = ctx.saved_tensors
         return grad * s * (1.0 - s)
 
     domain = unary_domain(lambda x: x.sigmoid(), low=-4.0, high=4.0)
@@ -349,10 +364,10 @@ class Tanh(Function):
         return out
 
     def backward(ctx, grad: Any) -> Any:
-        (t,) = ctx.saved_tensors
         if not is_grad_enabled():  # not recorded: the same numbers without 3 Tensor ops
-            td = t.data
+            (td,) = ctx.saved_arrays
             return grad.wrap(grad.data * (1.0 - td * td))
+        (t,) = ctx.saved_tensors
         return grad * (1.0 - t * t)
 
     domain = unary_domain(lambda x: x.tanh())

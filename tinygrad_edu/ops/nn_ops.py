@@ -156,7 +156,7 @@ class CrossEntropy(Function):
     def backward_arrays(ctx, grad: Any) -> Any:
         """The logits' gradient from the forward's softmax (the same numbers), for a
         backward pass that is not recorded: no Tensor ops, and no one-hot array."""
-        probs, t = ctx.saved_tensors[0].data, ctx.parents[1].data
+        (probs,), t = ctx.saved_arrays, ctx.parents[1].data
         g = grad.data * ctx.params.get("scale", 1.0)
         if not ctx.params.get("reduce", True):
             g = g.reshape(-1, 1)
