@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 # in this table, never from those below. Patterns are dotted names inside the
 # package ("nn.*" is every module of nn/, "nn" its __init__.py).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("0 basics", ("files", "hooks", "rng", "threads", "version", "devices", "dtypes", "cuda",
-                  "accelerator", "backend", "standin")),
+    ("0 basics", ("files", "hooks", "rng", "threads", "memory", "version", "devices", "dtypes",
+                  "cuda", "accelerator", "backend", "standin")),
     ("1 engine", ("graph", "engine", "autograd")),
     ("2 ops", ("ops", "ops.*")),
     ("3 tensor", ("tensor", "tensor_*", "einsum", "creation", "serialization",

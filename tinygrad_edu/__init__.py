@@ -36,6 +36,7 @@ from .engine import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .memory import keep_freed_memory
 from .rng import Generator, get_rng_state, initial_seed, manual_seed, set_rng_state
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, cat, from_numpy, maximum, minimum, stack, where
@@ -170,6 +171,7 @@ __all__ = [
     "linspace", "cat", "stack", "where", "maximum", "minimum",
     "Function", "autograd", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
     "is_grad_enabled", "grad", "gradcheck", "gradgradcheck", "set_num_threads", "get_num_threads",
+    "keep_freed_memory",
     "GradcheckError", "Generator", "manual_seed", "initial_seed", "save", "load", "CheckpointError",
     "device", "cuda", "accelerator",
     "float32", "float64", "float16", "int8", "int16", "int32", "int64", "uint8", "bool",

@@ -21,6 +21,7 @@ from .engine import (
     no_grad,
     set_grad_enabled,
 )
+from .memory import use_default_memory
 from .threads import use_default_threads
 
 
@@ -85,6 +86,7 @@ def backward(
     if retain_graph is None:
         retain_graph = create_graph
     use_default_threads()  # one BLAS thread unless the user chose (threads.py says why)
+    use_default_memory()  # keep freed arrays' memory for the next step (memory.py)
     stored: set[int] = set()
     for step in backward_walk(roots, seeds, retain_graph, create_graph, every_step=False):
         node, grad = step.node, step.upstream
