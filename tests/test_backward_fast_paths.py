@@ -107,3 +107,37 @@ def test_binary_fast_paths_keep_the_gradient_dtype():
     (x * 3.0 / 2.0 - x * tg.tensor([True, False])).sum().backward()
     assert x.grad.dtype == np.float32
     np.testing.assert_allclose(x.grad.numpy(), [0.5, 1.5])
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_matmul_fast_path_matches_tensor_rule(data):
+    n, k, m = (data.draw(st.integers(1, 4)) for _ in range(3))
+    arrays_in = [data.draw(arrays((n, k))), data.draw(arrays((k, m)))]
+    fast, recorded = both_branches(lambda a, b: a @ b, arrays_in, data.draw(arrays((n, m))))
+    assert_same(fast, recorded)
+
+
+@pytest.mark.parametrize("m, k, n", [(8, 3 * 8192 + 5, 9), (9, 2 * 8192, 8), (3, 40000, 3),
+                                     (16, 100, 72), (200, 20000, 200)])
+def test_long_inner_products_are_the_plain_product(m, k, n):
+    from tinygrad_edu.ops.linalg import long_inner_product
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    out = long_inner_product(a, b)
+    assert out.shape == (m, n) and out.flags.c_contiguous
+    np.testing.assert_allclose(out, a @ b, rtol=1e-10, atol=1e-9)
+
+
+def test_a_convolution_weight_gradient_goes_through_the_blocked_product():
+    x = tg.randn(128, 1, 28, 28)  # 128 * 28 * 28 = 100,352 positions: a long inner axis
+    conv = tg.nn.Conv2d(1, 8, 3, padding=1).double()
+    out = conv(x.double())
+    (gw,) = autograd.grad(out.sum(), [conv.weight])
+    # the sum of every position's 3x3 patch, per output channel
+    patches = np.pad(x.double().numpy()[:, 0], ((0, 0), (1, 1), (1, 1)))
+    expected = np.array([[patches[:, i:i + 28, j:j + 28].sum() for j in range(3)]
+                         for i in range(3)])
+    np.testing.assert_allclose(gw.numpy()[:, 0], np.broadcast_to(expected, (8, 3, 3)),
+                               rtol=1e-10)
