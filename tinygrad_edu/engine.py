@@ -391,9 +391,9 @@ class Function:
                     devices.check_same(ctx.name, (x, y))
                 out_data = ctx.forward(x, y)
                 recording = _grad_enabled and (first.requires_grad or second.requires_grad)
-            elif len(inputs) == 1 and not params:
+            elif len(inputs) == 1:
                 first = inputs[0]
-                out_data = ctx.forward(first.data)
+                out_data = ctx.forward(first.data, **params) if params else ctx.forward(first.data)
                 recording = _grad_enabled and first.requires_grad
             else:
                 first = inputs[0]
@@ -407,8 +407,12 @@ class Function:
         if type(out_data) is not np.ndarray:
             # ufuncs turn 0-d arrays into NumPy scalars; keep the saved output's identity
             scalar, out_data = out_data, backend.as_array(out_data)
-            if out_data is not scalar:  # device arrays come back as they are
-                ctx._saved = tuple(out_data if a is scalar else a for a in ctx._saved or ())
+            saved = ctx._saved
+            if out_data is not scalar and saved:  # device arrays come back as they are
+                for array in saved:
+                    if array is scalar:
+                        ctx._saved = tuple(out_data if a is scalar else a for a in saved)
+                        break
         if _views_changed and _grad_enabled:  # empty unless memory changed while recording
             check_not_stale(ctx.name, inputs)
         if recording:

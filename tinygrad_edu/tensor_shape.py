@@ -22,7 +22,7 @@ def shape_args(shape: tuple) -> tuple[int, ...]:
     """reshape(2, 3) and reshape((2, 3)) both mean (2, 3)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+    return tuple(map(int, shape))
 
 
 def check_dim(op: str, dim: Any, shape: tuple[int, ...], rank: int | None = None) -> int:
@@ -45,17 +45,18 @@ def check_dim(op: str, dim: Any, shape: tuple[int, ...], rank: int | None = None
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge the dims start_dim..end_dim (inclusive) into one."""
-    start = check_dim("flatten", start_dim, x.shape)
-    end = check_dim("flatten", end_dim, x.shape)
-    if x.ndim == 0:
+    shape = x.data.shape
+    start = check_dim("flatten", start_dim, shape)
+    end = check_dim("flatten", end_dim, shape)
+    if not shape:
         return x.reshape(1)
     if start > end:
         raise RuntimeError(
             f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a tensor "
-            f"with {x.ndim} dims (shape {tuple(x.shape)}); expected start_dim <= end_dim"
+            f"with {len(shape)} dims (shape {shape}); expected start_dim <= end_dim"
         )
-    merged = math.prod(x.shape[start:end + 1])
-    return x.reshape(x.shape[:start] + (merged,) + x.shape[end + 1:])
+    merged = math.prod(shape[start:end + 1])
+    return x.reshape(shape[:start] + (merged,) + shape[end + 1:])
 
 
 def view_as(x: Tensor, other: Tensor) -> Tensor:

@@ -168,7 +168,10 @@ def _checked_indices(name: str, shape: tuple[int, ...], t: np.ndarray,
     flat = t.reshape(-1)
     if not t.size:
         return flat, False
-    if t.min() < 0 or t.max() >= classes:
+    # one reduction finds both kinds of outsider: seen as unsigned, a negative index is
+    # larger than any class
+    unsigned = t.view(f"u{t.dtype.itemsize}") if t.dtype.kind == "i" else t
+    if unsigned.max() >= classes:
         kept = t[t != ignore_index]  # ignored entries may lie anywhere (-100 by default)
         if kept.size and (kept.min() < 0 or kept.max() >= classes):
             raise IndexError(
