@@ -33,6 +33,15 @@ def test_standin_arrays_refuse_numpy():
     assert backend.array_module(np.ones(1)) is np
 
 
+def test_standin_arrays_have_no_extended_precision_as_cupy():
+    a = tg.ones(2, device=DEV, dtype=tg.float64).data
+    with pytest.raises(TypeError, match="no dtype float128"):
+        a.astype(np.longdouble)
+    assert a.astype(np.float32).dtype == np.float32
+    assert backend.widest_float(a) == np.float64
+    assert backend.widest_float(np.ones(1)) == np.longdouble
+
+
 def test_views_keep_their_owner():
     a = tg.zeros(2, 3, device=DEV).data
     view = a.reshape(3, 2)

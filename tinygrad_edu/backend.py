@@ -119,6 +119,12 @@ def full_like_scalar(value: Any, dtype: Any, like: Any) -> Any:
     return array_module(like).full((), value, dtype=dtype)
 
 
+def widest_float(array: Any) -> Any:
+    """The most precise float dtype on `array`'s device: NumPy's extended precision
+    (np.longdouble) on the CPU, float64 on devices that have nothing wider (CuPy)."""
+    return np.longdouble if type(array) is np.ndarray else np.dtype(np.float64)
+
+
 def writeable(array: Any) -> bool:
     """False for NumPy's read-only views (broadcast_to, as_strided); device arrays
     have no such flag and are always writeable."""

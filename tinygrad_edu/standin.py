@@ -96,6 +96,14 @@ class StandinArray:
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         raise _refuse(f"np.{func.__name__}")
 
+    def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> StandinArray:
+        wanted = np.dtype(dtype)
+        if wanted.kind in "fc" and wanted.itemsize > (8 if wanted.kind == "f" else 16):
+            # as CuPy: a GPU has no extended precision, so code must not depend on it
+            raise TypeError(f"stand-in device arrays have no dtype {wanted} (CuPy has no "
+                            "extended precision); use float64 (backend.widest_float)")
+        return _wrap(self.raw.astype(wanted, *args, **kwargs), (self,))
+
     # -- the explicit ways out (as CuPy: .get(), .item(), .tolist(), scalars) -------
     def get(self) -> np.ndarray:
         """A NumPy copy (CuPy's name for the device-to-host copy)."""

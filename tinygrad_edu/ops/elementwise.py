@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..backend import array_module
+from ..backend import array_module, widest_float
 from ..engine import Function, is_grad_enabled
 from .domain import Picker, Sample, binary_domain, unary_domain
 from .reduce import unbroadcast
@@ -494,8 +494,10 @@ class Cast(Function):
     def backward(ctx, grad: Any) -> Any:
         return grad.cast(ctx.parents[0].dtype)
 
-    # a round trip through extended precision keeps gradcheck's float64 accuracy
-    domain = unary_domain(lambda x: x.cast(np.longdouble).cast(np.float64))
+    # a round trip through extended precision keeps gradcheck's float64 accuracy; a
+    # device without it (CuPy) casts float64 to float64, which still runs the op there
+    domain = unary_domain(lambda x: Cast.apply(Cast.apply(x, dtype=widest_float(x.data)),
+                                               dtype=np.dtype(np.float64)))
 
 
 class Erf(Function):
