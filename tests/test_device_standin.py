@@ -42,6 +42,25 @@ def test_standin_arrays_have_no_extended_precision_as_cupy():
     assert backend.widest_float(np.ones(1)) == np.longdouble
 
 
+def test_creation_builds_on_the_device_without_a_host_copy(monkeypatch):
+    from tinygrad_edu import creation
+
+    def no_copy(*args, **kwargs):
+        raise AssertionError("a host array was copied onto the device")
+
+    monkeypatch.setattr(creation, "transfer", no_copy)
+    like = tg.ones(2, 3, device=DEV)
+    made = [tg.zeros(2, 3, device=DEV), tg.full((2,), 7, device=DEV), tg.empty(3, device=DEV),
+            tg.arange(5, device=DEV), tg.eye(3, device=DEV), tg.zeros_like(like),
+            tg.ones_like(like, dtype=tg.float64), tg.full_like(like, 2.5)]
+    for t in made:
+        assert type(t.data) is StandinArray and t.device == like.device
+    assert made[1].numpy().tolist() == [7, 7] and made[1].dtype == np.int64
+    assert made[3].numpy().tolist() == [0, 1, 2, 3, 4] and made[3].dtype == np.int64
+    assert made[4].numpy().tolist() == np.eye(3).tolist()
+    assert made[6].dtype == np.float64 and made[7].numpy().tolist() == [[2.5] * 3] * 2
+
+
 def test_views_keep_their_owner():
     a = tg.zeros(2, 3, device=DEV).data
     view = a.reshape(3, 2)

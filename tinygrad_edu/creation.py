@@ -7,12 +7,13 @@ random draws on a device come from that device's own seeded stream (rng.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from . import rng
-from .backend import transfer
+from .backend import backend_named, cuda_problem, transfer
 from .devices import CPU, resolve
 from .dtypes import to_dtype
 from .rng import Generator
@@ -57,8 +58,8 @@ def empty(*size: Any, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """A tensor of `size` whose values are not to be read before they are written
     (zeros here: NumPy's uninitialized memory would make runs differ)."""
-    return _made("empty", np.zeros(shape_args(size), dtype=_dtype(dtype, "empty")), device,
-                 requires_grad)
+    shape, dt = shape_args(size), _dtype(dtype, "empty")
+    return _built("empty", lambda xp: xp.zeros(shape, dtype=dt), device, requires_grad)
 
 
 def _made(op: str, array: Any, device: Any, requires_grad: bool) -> Tensor:
@@ -68,6 +69,18 @@ def _made(op: str, array: Any, device: Any, requires_grad: bool) -> Tensor:
     return Tensor.wrap(transfer(array, dev.type)).requires_grad_(requires_grad)
 
 
+def _built(op: str, build: Callable[[Any], Any], device: Any, requires_grad: bool) -> Tensor:
+    """A tensor whose array `build(xp)` makes with the device's own module: zeros on a
+    GPU are made there, not on the host and copied over."""
+    dev = resolve(device, op)
+    if dev == CPU:
+        return from_numpy(build(np)).requires_grad_(requires_grad)
+    target = backend_named(dev.type)
+    if target is None:
+        raise RuntimeError(f"{op}: device type {dev.type!r} is not available: {cuda_problem()}")
+    return Tensor.wrap(build(target.xp)).requires_grad_(requires_grad)
+
+
 def _stream(device: Any, op: str) -> Any:
     """The random stream of the device `device` names."""
     return rng.device_generator(resolve(device, op).type)
@@ -75,14 +88,14 @@ def _stream(device: Any, op: str) -> Any:
 
 def zeros(*shape: Any, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
-    return _made("zeros", np.zeros(shape_args(shape), dtype=_dtype(dtype, "zeros")), device,
-                 requires_grad)
+    size, dt = shape_args(shape), _dtype(dtype, "zeros")
+    return _built("zeros", lambda xp: xp.zeros(size, dtype=dt), device, requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
-    return _made("ones", np.ones(shape_args(shape), dtype=_dtype(dtype, "ones")), device,
-                 requires_grad)
+    size, dt = shape_args(shape), _dtype(dtype, "ones")
+    return _built("ones", lambda xp: xp.ones(size, dtype=dt), device, requires_grad)
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None,
@@ -93,8 +106,9 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None,
     if dtype is None:
         dtype = np.bool_ if isinstance(fill_value, bool) else (
             np.int64 if isinstance(fill_value, int) else DEFAULT_DTYPE)
-    return _made("full", np.full(shape, fill_value, dtype=_dtype(dtype, "full")), device,
-                 requires_grad)
+    dt = _dtype(dtype, "full")
+    return _built("full", lambda xp: xp.full(shape, fill_value, dtype=dt), device,
+                  requires_grad)
 
 
 def _like(t: Tensor, dtype: Any, op: str) -> np.dtype:
@@ -108,20 +122,23 @@ def _where(t: Tensor, device: Any) -> Any:
 
 def zeros_like(t: Tensor, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
-    return _made("zeros_like", np.zeros(t.shape, dtype=_like(t, dtype, "zeros_like")),
-                 _where(t, device), requires_grad)
+    dt = _like(t, dtype, "zeros_like")
+    return _built("zeros_like", lambda xp: xp.zeros(t.shape, dtype=dt), _where(t, device),
+                  requires_grad)
 
 
 def ones_like(t: Tensor, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    return _made("ones_like", np.ones(t.shape, dtype=_like(t, dtype, "ones_like")),
-                 _where(t, device), requires_grad)
+    dt = _like(t, dtype, "ones_like")
+    return _built("ones_like", lambda xp: xp.ones(t.shape, dtype=dt), _where(t, device),
+                  requires_grad)
 
 
 def full_like(t: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    array = np.full(t.shape, fill_value, dtype=_like(t, dtype, "full_like"))
-    return _made("full_like", array, _where(t, device), requires_grad)
+    dt = _like(t, dtype, "full_like")
+    return _built("full_like", lambda xp: xp.full(t.shape, fill_value, dtype=dt),
+                  _where(t, device), requires_grad)
 
 
 def rand_like(t: Tensor, dtype: Any = None, device: Any = None,
@@ -143,8 +160,9 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
         start, end = 0, start
     if dtype is None and all(isinstance(v, int) for v in (start, end, step)):
         dtype = np.int64
-    return _made("arange", np.arange(start, end, step, dtype=_dtype(dtype, "arange")), device,
-                 requires_grad)
+    dt, first, last = _dtype(dtype, "arange"), start, end
+    return _built("arange", lambda xp: xp.arange(first, last, step, dtype=dt), device,
+                  requires_grad)
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
@@ -158,7 +176,8 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
-    return _made("eye", np.eye(n, m, dtype=_dtype(dtype, "eye")), device, requires_grad)
+    dt = _dtype(dtype, "eye")
+    return _built("eye", lambda xp: xp.eye(n, m, dtype=dt), device, requires_grad)
 
 
 def rand(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
