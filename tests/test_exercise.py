@@ -159,7 +159,8 @@ def test_backward_that_calls_an_unwritten_op_fails_not_unimplemented(tmp_path, c
         "                            padding=p['padding'], dilation=p['dilation'])\n"), 1))
     status, out, _ = run(capsys, "check", tmp_path, "im2col", *FAST)
     assert status == 1
-    assert rows(out) == {"MyUnfold": "failed", "MyFold": "not implemented yet"}
+    assert rows(out) == {"MyUnfold": "failed", "MyFold": "not implemented yet",
+                         "MyMaxPool2d": "not implemented yet"}
     assert "NotImplementedError: write me: col2im" in out
 
 

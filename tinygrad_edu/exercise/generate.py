@@ -42,8 +42,12 @@ def lesson_source(lesson: Lesson, solved: bool = False) -> str:
     ops = lesson.library_ops()
     parts = [_take_apart(importlib.import_module(name), ops, solved) for name in lesson.modules]
     imports: list[str] = []
+    # a lesson module importing another of the same lesson (pool.py uses window.py's
+    # Fold) finds those names in this one file, the ops among them renamed
+    siblings = tuple(f"from {name} import " for name in lesson.modules)
     for part in parts:
-        imports += [line for line in part.imports if line not in imports]
+        imports += [line for line in part.imports
+                    if line not in imports and not line.startswith(siblings)]
     text = [f'"""{_escape(_header(lesson, parts))}"""', "",
             "from __future__ import annotations", "", *_grouped(imports)]
     for part in parts:

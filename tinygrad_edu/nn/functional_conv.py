@@ -1,11 +1,11 @@
 """Convolution and pooling functions, built from the im2col primitive (ops/window.py).
 
-conv2d = unfold -> one matrix product for the whole batch -> reshape; max and
-average pooling = the windows (unfold, or a reshape when they tile the image) ->
-a reduction over each window. Everything here is a composite of primitives, so
-first and second order gradients come for free; shapes and arguments follow
-PyTorch (NCHW: batch, channels, height, width). nn.functional re-exports the
-public functions; the layers wrapping them are in conv.py.
+conv2d = unfold -> one matrix product for the whole batch -> reshape; average
+pooling = the windows (unfold, or a reshape when they tile the image) -> a sum over
+each window; max pooling is its own primitive (ops/pool.py). Everything here is
+built from primitives, so first and second order gradients come for free; shapes
+and arguments follow PyTorch (NCHW: batch, channels, height, width). nn.functional
+re-exports the public functions; the layers wrapping them are in conv.py.
 
 Results are stored batch-innermost in memory (see ops/window.py for why); their
 shapes and values are exactly PyTorch's.
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module, like
+from ..ops.pool import MaxPool2d, valid_taps, winners
 from ..ops.window import Fold, Unfold, blocks
 from ..tensor import Tensor
 
@@ -240,8 +241,7 @@ def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
     the flat index h*W + w of the chosen input element."""
     x, unbatched, kernel, stride, padding, dilation, out_size = _pool_settings(
         x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
-    windows = _windows(x, kernel, stride, padding, dilation, out_size)
-    valid = _valid_taps((x.shape[2], x.shape[3]), kernel, stride, padding, dilation, out_size)
+    valid = valid_taps((x.shape[2], x.shape[3]), kernel, stride, padding, dilation, out_size)
     if valid is not None and not valid.any(axis=(0, 1)).all():
         # PyTorch returns -inf there, with an index outside the image; refuse instead
         raise ValueError(
@@ -249,20 +249,15 @@ def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
             f"dilation={dilation}, some windows of an input of shape {tuple(x.shape)} lie "
             "entirely on the padding; use less padding or dilation"
         )
-    xp = array_module(windows.data)
-    if valid is not None:
-        valid = like(valid, windows.data)
-    # which tap wins is a constant of the forward pass: a one-hot mask over the taps
-    chosen = _first_max(xp, windows.data, valid)
-    with np.errstate(invalid="ignore"):
-        total = (windows * chosen).sum(axis=(2, 3))  # a multiply: ~10x faster than where
-    if xp.isnan(total.data).any():  # a nan won, or a -inf lost (and -inf * 0 is nan)
-        total = windows.where(chosen, 0.0).sum(axis=(2, 3))
-    out = _batch_inner_grad(total)
+    pooled = MaxPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
+                             dilation=dilation)
+    out = _batch_inner_grad(pooled)
     if unbatched:
         out = out.squeeze(0)
     if not return_indices:
         return out
+    chosen, _ = winners(x.data, kernel, stride, padding, dilation)
+    xp = array_module(chosen)
     n, c, kh, kw, oh, ow = chosen.shape
     winner = xp.argmax(chosen.reshape(n, c, kh * kw, oh, ow), axis=2)
     i, j = xp.divmod(winner, kw)
@@ -270,80 +265,6 @@ def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
     columns = xp.arange(ow)[None, :] * stride[1] + j * dilation[1] - padding[1]
     indices = (rows * x.shape[3] + columns).astype(np.int64)
     return out, Tensor(indices[0] if unbatched else indices)
-
-
-def _valid_taps(size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
-                padding: tuple[int, int], dilation: tuple[int, int],
-                out: tuple[int, int]) -> np.ndarray | None:
-    """(kh, kw, oh, ow) bool: which taps of which window fall inside the image
-    (None when there is no padding: all of them)."""
-    if padding == (0, 0):
-        return None
-    inside = []
-    for side, k, st, p, d, o in zip(size, kernel, stride, padding, dilation, out):
-        position = np.arange(o)[None, :] * st + np.arange(k)[:, None] * d - p  # (k, o)
-        inside.append((position >= 0) & (position < side))
-    rows, columns = inside
-    return rows[:, None, :, None] & columns[None, :, None, :]
-
-
-def _first_max(xp: Any, windows: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
-    """One-hot bool mask, shaped like windows (N, C, kh, kw, oh, ow), of the winning
-    tap of every window. The winner is PyTorch's: among the taps inside the image,
-    the first maximum in row-major order, or the last nan. Vectorized over windows:
-    about 3*kh*kw passes over (N, C, oh, ow) arrays. `xp` is the windows' array module."""
-    chosen = xp.zeros_like(windows, dtype=bool)  # zeros_like keeps the memory layout
-    kh, kw = windows.shape[2:4]
-    taps = [(i, j) for i in range(kh) for j in range(kw)]
-    values = [windows[:, :, i, j] for i, j in taps]
-    if valid is not None:  # taps on the padding (zeros there) must never win
-        penalty = xp.where(valid, 0, -np.inf).astype(windows.dtype)
-        values = [v if valid[i, j].all() else v + penalty[i, j]
-                  for v, (i, j) in zip(values, taps)]
-    # The running maximum over taps 0..t reaches the window's maximum first at the
-    # winning tap: chosen[t] = (running[t] == max) and not (running[t - 1] == max).
-    running = [values[0]]
-    for v in values[1:]:
-        running.append(xp.maximum(running[-1], v))  # keeps the windows' memory layout
-    best = running[-1]
-    # nan (np.maximum passes it on) or inf wins somewhere; a sum that overflows lands
-    # here too, harmlessly: the exact scan below handles every input
-    if not xp.isfinite(xp.sum(best)):
-        _scan_like_pytorch(xp, windows, valid, chosen)
-        return chosen
-    for (i, j), peak in zip(taps[:-1], running[:-1]):
-        xp.equal(peak, best, out=chosen[:, :, i, j])
-    if len(taps) == 1:
-        chosen[...] = True
-        return chosen
-    # from the last tap back; the running maximum always reaches the maximum at the last
-    (i, j), (pi, pj) = taps[-1], taps[-2]
-    xp.logical_not(chosen[:, :, pi, pj], out=chosen[:, :, i, j])
-    for (i, j), (pi, pj) in zip(taps[-2:0:-1], taps[-3::-1]):
-        xp.greater(chosen[:, :, i, j], chosen[:, :, pi, pj], out=chosen[:, :, i, j])
-    return chosen
-
-
-def _scan_like_pytorch(xp: Any, windows: np.ndarray, valid: np.ndarray | None,
-                       chosen: np.ndarray) -> None:
-    """PyTorch's CPU rule, step by step, for inputs with nan or inf: start from -inf and
-    the first tap inside the image; a tap wins when it is greater than the best so
-    far or is nan."""
-    kh, kw = windows.shape[2:4]
-    best = xp.full_like(windows[:, :, 0, 0], -np.inf)
-    winner = xp.zeros(best.shape, dtype=np.intp)
-    if valid is not None:
-        winner += xp.argmax(valid.reshape(kh * kw, *valid.shape[2:]), axis=0)
-    for t in range(kh * kw):
-        i, j = divmod(t, kw)
-        value = windows[:, :, i, j]
-        take = (value > best) | xp.isnan(value)
-        if valid is not None:
-            take &= valid[i, j]
-        best = xp.where(take, value, best)
-        winner = xp.where(take, t, winner)
-    for t in range(kh * kw):
-        chosen[:, :, t // kw, t % kw] = winner == t
 
 
 def avg_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
@@ -360,7 +281,7 @@ def avg_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
     elif count_include_pad or padding == (0, 0):
         out = total / float(kernel[0] * kernel[1])
     else:  # how many real (unpadded) pixels each window covers: a constant
-        valid = _valid_taps((x.shape[2], x.shape[3]), kernel, stride, padding, dilation, out_size)
+        valid = valid_taps((x.shape[2], x.shape[3]), kernel, stride, padding, dilation, out_size)
         assert valid is not None  # padding != (0, 0) here
         out = total / Tensor.wrap(like(valid.sum(axis=(0, 1)).astype(x.dtype), x.data))
     return out.squeeze(0) if unbatched else out
