@@ -596,3 +596,19 @@ def test_max_pool_keeps_the_memory_layout_of_its_input(batch_inner):
     max_pool2d(plain, 2).backward(upstream)
     np.testing.assert_array_equal(out.numpy(), max_pool2d(Tensor(values), 2).numpy())
     np.testing.assert_array_equal(x.grad.numpy(), plain.grad.numpy())
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("kernel, stride", [(2, 2), (2, 1)])  # windows that tile, overlap
+def test_max_pool_sends_an_inf_gradient_only_to_the_winners(create_graph, kernel, stride):
+    # inf times a loser's 0 would be nan there; PyTorch gives 0
+    x = Tensor(np.array([[[[1.0, 2.0, 0.5], [3.0, 4.0, 0.0], [0.0, 0.0, 0.0]]]]),
+               requires_grad=True)
+    out = max_pool2d(x, kernel, stride)
+    upstream = np.full(out.shape, np.inf)
+    (gx,) = tg.grad(out, [x], grad_outputs=Tensor(upstream), create_graph=create_graph)
+    winners = np.zeros(x.shape, bool)
+    winners[0, 0, 1, 1] = True  # 4.0 wins every window (one when they tile, four if not)
+    g = gx.numpy()
+    assert not np.isnan(g).any()
+    assert np.isinf(g[winners]).all() and not g[~winners].any()

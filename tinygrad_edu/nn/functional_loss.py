@@ -151,8 +151,8 @@ def _class_indices(name: str, shape: tuple[int, ...], t: np.ndarray,
 
 def _checked_indices(name: str, shape: tuple[int, ...], t: np.ndarray,
                      ignore_index: int = IGNORE_INDEX) -> tuple[np.ndarray, bool]:
-    """_class_indices, and whether any target equals ignore_index (known from the
-    same min and max in the usual case, an ignore_index outside the classes)."""
+    """_class_indices, and whether any target equals ignore_index (known from the range
+    check alone in the usual case, an ignore_index outside the classes)."""
     classes = shape[1] if len(shape) >= 2 else shape[0]
     expected = _expected_target_shape(shape)
     if t.dtype.kind not in "iu":

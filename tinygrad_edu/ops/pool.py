@@ -154,8 +154,13 @@ class MaxPool2d(Function):
         (chosen,) = ctx.saved_arrays  # a constant: which element each window chose
         fold = dict(output_size=(h, w), kernel_size=p["kernel_size"], stride=p["stride"],
                     padding=p["padding"], dilation=p["dilation"])
-        if not is_grad_enabled():  # not recorded: the columns written once
-            g, xp = grad.data, array_module(chosen)
+        g = grad.data
+        # an inf gradient times a loser's 0 would be nan: where, not a multiply, then
+        # (NumPy only checks: on a GPU the check would wait for the device; where is
+        # one kernel there)
+        exact = type(g) is not np.ndarray or not np.isfinite(g).all()
+        if not is_grad_enabled() and not exact:  # not recorded: the columns written once
+            xp = array_module(chosen)
             batch_inner = g.strides[0] == g.itemsize and n > 1
             if p["stride"] == p["kernel_size"] and p["padding"] == (0, 0) and \
                     p["dilation"] == (1, 1) and (h, w) == (oh * kh, ow * kw):
@@ -177,7 +182,7 @@ class MaxPool2d(Function):
             else:  # written in the gradient's order (a strided read of it took 20x longer)
                 columns = (g[:, :, None, None] * chosen).reshape(n, c * kh * kw, oh * ow)
             return Fold.apply(grad.wrap(columns), **fold)
-        taps = grad.reshape(n, c, 1, 1, oh, ow) * grad.wrap(chosen)
+        taps = grad.reshape(n, c, 1, 1, oh, ow).where(grad.wrap(chosen), 0.0)
         return Fold.apply(taps.reshape(n, c * kh * kw, oh * ow), **fold)
 
     @staticmethod
