@@ -3,11 +3,12 @@ to the operating system: the reuse of buffers that PyTorch's allocators give it,
 here through the C library's allocator (glibc's malloc; elsewhere nothing changes).
 
 Why: NumPy takes every array from malloc. By default glibc serves large blocks with
-fresh pages from the kernel and returns freed memory above 128 KiB, so each step of a
-CNN (megabyte activations and im2col buffers, made and freed every step) faulted in its
-memory page by page: measured on a small CNN (batch 128, one thread), 4,900 page faults
-and 11.8 ms of kernel time per step, in a 24.7 ms step; with the settings below, no page
-faults and 13.4 ms. Two glibc settings do it: blocks up to 32 MiB (glibc's largest
+fresh pages from the kernel and hands freed memory back beyond a threshold (128 KiB at
+first, raised as blocks are freed), so each step of a CNN (megabyte activations and
+im2col buffers, made and freed every step) faulted in its memory page by page:
+measured on a small CNN (batch 128, one thread), 4,900 page faults and 11.8 ms of kernel
+time per step, in a 24.7 ms step; with the settings below, no page faults and 13.4 ms.
+Two glibc settings do it: blocks up to 32 MiB (glibc's largest
 setting) come from the heap instead of the kernel, and up to 256 MiB of freed heap stay
 in the process. The peak memory is unchanged (freed memory is reused, not added to);
 after a peak, up to 256 MiB of it stay with the process instead of going back.
