@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import array_module, as_strided, like
+from ..backend import array_module, like
 from ..engine import Function, is_grad_enabled
 from .domain import Picker, Sample
-from .window import Fold, blocks
+from .window import Fold, blocks, padded_image, window_view
 
 Pair = tuple[int, int]
 
@@ -41,18 +41,7 @@ def max_windows(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pai
                 out: Pair) -> Any:
     """Every window of x (N, C, H, W) as a read-only (N, C, kh, kw, oh, ow) view; a
     padded copy first when there is padding, padded with -inf, which never wins."""
-    if padding != (0, 0):
-        n, c, h, w = x.shape
-        (ph, pw), xp = padding, array_module(x)
-        # batch-innermost, as x usually is (window.py says why)
-        padded = xp.full((c, h + 2 * ph, w + 2 * pw, n), -np.inf, dtype=x.dtype)
-        padded = padded.transpose(3, 0, 1, 2)
-        padded[:, :, ph:ph + h, pw:pw + w] = x
-        x = padded
-    sn, sc, sy, sx = x.strides
-    return as_strided(x, x.shape[:2] + tuple(kernel) + tuple(out),
-                      (sn, sc, sy * dilation[0], sx * dilation[1], sy * stride[0],
-                       sx * stride[1]))
+    return window_view(padded_image(x, padding, -np.inf), kernel, stride, dilation, out)
 
 
 def first_max(xp: Any, windows: Any, valid: Any) -> tuple[Any, Any]:

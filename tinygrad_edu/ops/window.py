@@ -51,8 +51,20 @@ def _batch_inner_zeros(xp: Any, n: int, c: int, h: int, w: int, dtype: Any) -> n
     return xp.zeros((c, h, w, n), dtype=dtype).transpose(3, 0, 1, 2)
 
 
-def _window_view(padded: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair,
-                 out: Pair) -> np.ndarray:
+def padded_image(x: Any, padding: Pair, fill: float = 0.0) -> Any:
+    """x (N, C, H, W) with `padding` rows and columns of `fill` around it, a copy stored
+    batch-innermost; x itself (any layout) when there is no padding."""
+    (ph, pw), (n, c, h, w) = padding, x.shape
+    if not (ph or pw):
+        return x  # the window view follows its strides
+    padded = array_module(x).full((c, h + 2 * ph, w + 2 * pw, n), fill, dtype=x.dtype)
+    padded = padded.transpose(3, 0, 1, 2)
+    padded[:, :, ph:ph + h, pw:pw + w] = x
+    return padded
+
+
+def window_view(padded: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair,
+                out: Pair) -> np.ndarray:
     """A read-only strided view (N, C, kh, kw, oh, ow) of a padded image: no copy.
 
     Element [n, c, i, j, y, x] is padded[n, c, y*sh + i*dh, x*sw + j*dw]."""
@@ -79,14 +91,9 @@ class Unfold(Function):
                 f"{_describe(kernel_size, stride, padding, dilation)}: it gives {out} windows "
                 "along (H, W), but each needs at least one"
             )
-        (ph, pw), (kh, kw) = padding, kernel_size
+        kh, kw = kernel_size
         xp = array_module(x)
-        if ph or pw:
-            padded = _batch_inner_zeros(xp, n, c, h + 2 * ph, w + 2 * pw, x.dtype)
-            padded[:, :, ph:ph + h, pw:pw + w] = x
-        else:
-            padded = x  # any layout: the window view follows its strides
-        windows = _window_view(padded, kernel_size, stride, dilation, out)
+        windows = window_view(padded_image(x, padding), kernel_size, stride, dilation, out)
         cols = xp.empty((c, kh, kw) + out + (n,), dtype=x.dtype)
         xp.moveaxis(cols, -1, 0)[...] = windows  # the one im2col copy
         # logical (N, C*kh*kw, L) over memory laid out (C*kh*kw, L, N)
