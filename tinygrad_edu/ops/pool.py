@@ -144,11 +144,11 @@ class MaxPool2d(Function):
         fold = dict(output_size=(h, w), kernel_size=p["kernel_size"], stride=p["stride"],
                     padding=p["padding"], dilation=p["dilation"])
         g = grad.data
-        # an inf gradient times a loser's 0 would be nan: where, not a multiply, then
-        # (NumPy only checks: on a GPU the check would wait for the device; where is
-        # one kernel there)
-        exact = type(g) is not np.ndarray or not np.isfinite(g).all()
-        if not is_grad_enabled() and not exact:  # not recorded: the columns written once
+        # not recorded: the columns written once, by a multiply; an inf gradient times a
+        # loser's 0 would be nan, so a gradient that is not finite takes the where below
+        # (NumPy only checks: on a GPU the check would wait for the device; where is one
+        # kernel there)
+        if not is_grad_enabled() and type(g) is np.ndarray and np.isfinite(g).all():
             xp = array_module(chosen)
             batch_inner = g.strides[0] == g.itemsize and n > 1
             if p["stride"] == p["kernel_size"] and p["padding"] == (0, 0) and \
