@@ -14,10 +14,6 @@ from .layers import InplaceOption
 from .module import Module, Parameter
 
 
-def _flag(inplace: bool) -> str:
-    return ", inplace=True" if inplace else ""
-
-
 class ELU(InplaceOption):
     """x for x > 0, alpha (exp(x) - 1) otherwise (F.elu)."""
 
@@ -29,7 +25,7 @@ class ELU(InplaceOption):
         return F.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}" + _flag(self.inplace)
+        return self.with_inplace(f"alpha={self.alpha}")
 
 
 class CELU(ELU):
@@ -120,7 +116,7 @@ class Hardtanh(InplaceOption):
         return F.hardtanh(x, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"min_val={self.min_val}, max_val={self.max_val}" + _flag(self.inplace)
+        return self.with_inplace(f"min_val={self.min_val}, max_val={self.max_val}")
 
 
 class PReLU(Module):

@@ -121,7 +121,12 @@ class InplaceOption(Module):
         self.inplace = inplace
 
     def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
+        return self.with_inplace("")
+
+    def with_inplace(self, settings: str) -> str:
+        """`settings` (the layer's own, maybe none) followed by inplace=True when set."""
+        return ", ".join([part for part in (settings, "inplace=True" if self.inplace else "")
+                          if part])
 
 
 class ReLU(InplaceOption):
@@ -138,8 +143,7 @@ class LeakyReLU(InplaceOption):
         return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace
-                                                          else "")
+        return self.with_inplace(f"negative_slope={self.negative_slope}")
 
 
 class Sigmoid(Module):
