@@ -56,6 +56,23 @@ def test_relu_fast_path_keeps_inf_times_masked_zero_at_zero():
     assert_same(fast, recorded)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relu_fast_path_is_where_in_every_float_width_and_layout(dtype):
+    # the fast path works on the bits: inf, nan and -0.0 upstream must pass (or stop)
+    # exactly as np.where would, whatever the float width, for a transposed upstream too
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 6)).astype(dtype)
+    x[0, :3] = [0.0, -0.0, np.nan]  # relu(nan) = nan passes the gradient, as PyTorch
+    upstream = rng.standard_normal((6, 4)).astype(dtype).T  # not C-contiguous
+    upstream[1, :4] = [np.inf, -np.inf, np.nan, -0.0]
+    t = tg.tensor(x, requires_grad=True)
+    (grad,) = autograd.grad(t.relu(), [t], grad_outputs=tg.tensor(upstream))
+    expected = np.where((x > 0) | np.isnan(x), upstream, dtype(0))
+    assert grad.dtype == dtype
+    np.testing.assert_array_equal(grad.numpy(), expected)
+    np.testing.assert_array_equal(np.signbit(grad.numpy()), np.signbit(expected))
+
+
 @settings(max_examples=30, deadline=None)
 @given(data=st.data(), bias=st.booleans(), lead=st.integers(0, 2))
 def test_linear_fast_path_matches_tensor_rule(data, bias, lead):

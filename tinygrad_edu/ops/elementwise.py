@@ -302,6 +302,19 @@ class Abs(Function):
     domain = unary_domain(lambda x: x.abs(), avoid=(0.0,))
 
 
+def kept_where(g: np.ndarray, passes: np.ndarray) -> np.ndarray:
+    """np.where(passes, g, 0) for a float g of 2, 4 or 8 bytes, on the bits: an AND with a
+    mask of all ones where `passes`, all zeros elsewhere. np.where branches per element
+    (17 us on a 128x128 float32 array, 2.5 ms on 128x8x28x28); a multiply by the mask is
+    branch-free but turns inf * 0 into nan, so it needed a finiteness check first (8.6 us
+    and 318 us with the check, 6.7 us and 272 us this way). NumPy arrays only."""
+    bits = np.dtype(f"i{g.itemsize}")
+    mask = np.array(passes, dtype=bits)  # 1 or 0, in the layout of `passes` (0-d too)
+    np.negative(mask, out=mask)  # -1 (every bit set) or 0
+    mask &= g.view(bits)
+    return mask.view(g.dtype)
+
+
 class Relu(Function):
     """d relu(x)/dx = 0 where x <= 0, else 1 (1 at nan too, as PyTorch)."""
 
@@ -320,14 +333,9 @@ class Relu(Function):
     def backward(ctx, grad: Any) -> Any:
         (out,) = ctx.saved_arrays
         passes = out != 0
-        if not is_grad_enabled():
-            # not recorded: a multiply by the mask is branch-free; np.where branches per
-            # element and took 10-45 us on a 128x128 ReLU mask, the multiply 3 us
-            # (an inf times the mask's 0 would be nan). NumPy only: on a GPU the check
-            # would wait for the device at every ReLU, and where is one kernel there
-            g = grad.data
-            if type(g) is np.ndarray and np.isfinite(g).all():
-                return grad.wrap(g * passes)
+        g = grad.data
+        if not is_grad_enabled() and type(g) is np.ndarray and g.dtype.itemsize in (2, 4, 8):
+            return grad.wrap(kept_where(g, passes))  # not recorded: the same numbers, faster
         return grad.where(grad.wrap(passes), 0.0)  # not a multiply: inf * 0 would be nan
 
     domain = unary_domain(lambda x: x.relu(), avoid=(0.0,))
