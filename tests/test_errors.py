@@ -87,6 +87,29 @@ def test_reshape_to_wrong_size():
         Tensor(np.ones((2, 3))).reshape(4)
 
 
+@pytest.mark.parametrize("call, op", [
+    (lambda x: x.reshape(2.5, 2), "reshape"),
+    (lambda x: x.reshape(6.0), "reshape"),
+    (lambda x: x.view((3, 2.0)), "reshape"),
+    (lambda x: x.expand(2, 3.0), "expand"),
+    (lambda x: x.permute(1.0, 0), "permute"),
+    (lambda x: x.new_zeros(2.0), "new_zeros"),
+    (lambda x: tg.zeros(2, 1.5), "zeros"),
+    (lambda x: tg.ones((2.0,)), "ones"),
+])
+def test_a_float_size_is_an_error_not_truncated(call, op):
+    # as PyTorch: int(2.5) would silently make a (2, 2) tensor out of a typo or a division
+    with pytest.raises(TypeError, match=rf"{op}: expected integer sizes, got .*float"):
+        call(Tensor(np.ones((2, 3))))
+
+
+def test_integer_sizes_of_every_kind_are_accepted():
+    x = Tensor(np.ones((2, 3)))
+    assert x.reshape(np.int64(3), 2).shape == (3, 2)
+    assert x.reshape(tg.tensor(6)).shape == (6,)
+    assert x.reshape([3, -1]).shape == (3, 2)
+
+
 def test_permute_with_wrong_dims():
     with pytest.raises(ValueError, match=r"permute: dims \(0, 0\) are not a permutation"):
         Tensor(np.ones((2, 3))).permute(0, 0)

@@ -58,7 +58,7 @@ def empty(*size: Any, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """A tensor of `size` whose values are not to be read before they are written
     (zeros here: NumPy's uninitialized memory would make runs differ)."""
-    shape, dt = shape_args(size), _dtype(dtype, "empty")
+    shape, dt = shape_args(size, "empty"), _dtype(dtype, "empty")
     return _built("empty", lambda xp: xp.zeros(shape, dtype=dt), device, requires_grad)
 
 
@@ -88,13 +88,13 @@ def _stream(device: Any, op: str) -> Any:
 
 def zeros(*shape: Any, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
-    size, dt = shape_args(shape), _dtype(dtype, "zeros")
+    size, dt = shape_args(shape, "zeros"), _dtype(dtype, "zeros")
     return _built("zeros", lambda xp: xp.zeros(size, dtype=dt), device, requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
-    size, dt = shape_args(shape), _dtype(dtype, "ones")
+    size, dt = shape_args(shape, "ones"), _dtype(dtype, "ones")
     return _built("ones", lambda xp: xp.ones(size, dtype=dt), device, requires_grad)
 
 
@@ -102,7 +102,7 @@ def full(shape: Any, fill_value: Any, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """`shape` filled with `fill_value`; the dtype follows the value (bool, int64 or
     float32) unless given, as PyTorch."""
-    shape = shape_args((shape,) if isinstance(shape, int) else tuple(shape))
+    shape = shape_args((shape,) if isinstance(shape, int) else tuple(shape), "full")
     if dtype is None:
         dtype = np.bool_ if isinstance(fill_value, bool) else (
             np.int64 if isinstance(fill_value, int) else DEFAULT_DTYPE)
@@ -183,7 +183,7 @@ def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
 def rand(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
          ) -> Tensor:
     """Uniform on [0, 1), from the framework's seeded generator."""
-    array = _stream(device, "rand").random(shape_args(shape), dtype=np.float64).astype(
+    array = _stream(device, "rand").random(shape_args(shape, "rand"), dtype=np.float64).astype(
         _dtype(dtype, "rand"))
     return _made("rand", array, device, requires_grad)
 
@@ -191,7 +191,7 @@ def rand(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 def randn(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
           ) -> Tensor:
     """Standard normal, from the framework's seeded generator."""
-    array = _stream(device, "randn").standard_normal(shape_args(shape)).astype(
+    array = _stream(device, "randn").standard_normal(shape_args(shape, "randn")).astype(
         _dtype(dtype, "randn"))
     return _made("randn", array, device, requires_grad)
 
@@ -208,7 +208,7 @@ def randint(low: int, high: int | None = None, size: Any = None, *, dtype: Any =
         raise TypeError("randint: expected randint(high, size) or randint(low, high, size)")
     if low >= high:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
-    shape = shape_args((size,) if isinstance(size, int) else tuple(size))
+    shape = shape_args((size,) if isinstance(size, int) else tuple(size), "randint")
     array = _stream(device, "randint").integers(low, high, shape).astype(
         _dtype(dtype, "randint", np.int64))
     return _made("randint", array, device, requires_grad)

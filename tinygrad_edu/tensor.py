@@ -789,7 +789,7 @@ class Tensor:
 
     # -- movement -------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
-        shape = shape_args(shape)
+        shape = shape_args(shape, "reshape")
         if shape == self.shape:
             return self
         return Reshape.apply(self, shape=shape)
@@ -797,7 +797,7 @@ class Tensor:
     view = reshape
 
     def permute(self, *dims: Any) -> Tensor:
-        order = shape_args(dims)
+        order = shape_args(dims, "permute")
         if len(order) != self.ndim:
             raise RuntimeError(
                 f"permute: got {len(order)} dims {order} for a tensor with {self.ndim} dims "
@@ -808,7 +808,7 @@ class Tensor:
 
     def expand(self, *shape: Any) -> Tensor:
         """Broadcast to `shape` without copying; -1 keeps an axis as it is."""
-        shape = shape_args(shape)
+        shape = shape_args(shape, "expand")
         offset = len(shape) - self.ndim
         shape = tuple(
             self.shape[i - offset] if s == -1 and i >= offset else s for i, s in enumerate(shape)
@@ -871,7 +871,7 @@ class Tensor:
     def flip(self, *dims: Any) -> Tensor:
         """The elements in reverse order along `dims` (a copy, as torch.flip)."""
         out = self
-        for d in shape_args(dims):
+        for d in shape_args(dims, "flip"):
             axis = self._check_dim("flip", d)
             out = out[(slice(None),) * axis + (np.arange(self.shape[axis] - 1, -1, -1),)]
         return out if out is not self else self.clone()

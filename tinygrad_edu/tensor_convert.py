@@ -63,19 +63,19 @@ def _dtype_or(x: Tensor, dtype: Any, op: str) -> np.dtype:
 def new_zeros(x: Tensor, *size: Any, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
     """zeros of `size` with x's dtype (and device) unless given."""
-    array = np.zeros(shape_args(size), _dtype_or(x, dtype, "new_zeros"))
+    array = np.zeros(shape_args(size, "new_zeros"), _dtype_or(x, dtype, "new_zeros"))
     return _new(x, "new_zeros", array, device, requires_grad)
 
 
 def new_ones(x: Tensor, *size: Any, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    array = np.ones(shape_args(size), _dtype_or(x, dtype, "new_ones"))
+    array = np.ones(shape_args(size, "new_ones"), _dtype_or(x, dtype, "new_ones"))
     return _new(x, "new_ones", array, device, requires_grad)
 
 
 def new_full(x: Tensor, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    array = np.full(shape_args((size,)), fill_value, _dtype_or(x, dtype, "new_full"))
+    array = np.full(shape_args((size,), "new_full"), fill_value, _dtype_or(x, dtype, "new_full"))
     return _new(x, "new_full", array, device, requires_grad)
 
 

@@ -7,6 +7,7 @@ file, so it never imports tensor.py back: new tensors come from `x.wrap(array)`.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +19,17 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 
-def shape_args(shape: tuple) -> tuple[int, ...]:
-    """reshape(2, 3) and reshape((2, 3)) both mean (2, 3)."""
+def shape_args(shape: tuple, op: str = "size") -> tuple[int, ...]:
+    """reshape(2, 3) and reshape((2, 3)) both mean (2, 3). Sizes must be integers (ints,
+    NumPy integers, one-element integer tensors), as PyTorch: a float such as 2.5 is
+    an error, not cut down to 2."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(map(int, shape))
+    try:
+        return tuple(map(operator.index, shape))
+    except TypeError as error:
+        raise TypeError(f"{op}: expected integer sizes, got {tuple(shape)!r} ({error})"
+                        ) from None
 
 
 def check_dim(op: str, dim: Any, shape: tuple[int, ...], rank: int | None = None) -> int:
@@ -46,8 +53,13 @@ def check_dim(op: str, dim: Any, shape: tuple[int, ...], rank: int | None = None
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge the dims start_dim..end_dim (inclusive) into one."""
     shape = x.data.shape
-    start = check_dim("flatten", start_dim, shape)
-    end = check_dim("flatten", end_dim, shape)
+    rank = len(shape)
+    if type(start_dim) is int and type(end_dim) is int and \
+            -rank <= start_dim < rank and -rank <= end_dim < rank:
+        start, end = start_dim % rank, end_dim % rank  # the usual call (every model step)
+    else:
+        start = check_dim("flatten", start_dim, shape)
+        end = check_dim("flatten", end_dim, shape)
     if not shape:
         return x.reshape(1)
     if start > end:
@@ -116,7 +128,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
 
 def repeat(x: Tensor, *sizes: Any) -> Tensor:
     """Tile the tensor `sizes[i]` times along dim i (new leading dims when sizes is longer)."""
-    reps = shape_args(sizes)
+    reps = shape_args(sizes, "repeat")
     if len(reps) < x.ndim:
         raise RuntimeError(
             f"repeat: got {len(reps)} repeat counts {reps} for a tensor with {x.ndim} dims "
