@@ -287,6 +287,28 @@ def test_train_on_the_standin_device_matches_the_cpu(tiny_mnist, tmp_path, capsy
     assert lines[0] == lines[1]
 
 
+def test_train_diagnostics_on_the_standin_device_match_the_cpu(tiny_mnist, tmp_path, capsys):
+    """--diagnostics reads weights, gradients and activations on a device through the
+    explicit way off it (the stand-in refuses any other), and reports the CPU's numbers."""
+    reports = []
+    for device in ("cpu", "standin"):
+        out = tmp_path / device
+        assert main(train(tiny_mnist, out, "--diagnostics", "--no-plots", "--device",
+                          device)) == 0
+        capsys.readouterr()
+        reports.append(json.loads((out / "diagnostics" / "diagnostics_epoch001.json")
+                                  .read_text()))
+    cpu, standin = reports
+    assert cpu["gradient_source"] == standin["gradient_source"] == "last training step"
+    for kind in ("gradients", "weights", "activations"):
+        assert [layer["name"] for layer in cpu[kind]] == [layer["name"] for layer in standin[kind]]
+        assert cpu[kind]  # something was measured
+    for a, b in zip(cpu["gradients"], standin["gradients"]):
+        assert b["grad_norm"] == pytest.approx(a["grad_norm"], rel=1e-5)
+    for a, b in zip(cpu["activations"], standin["activations"]):
+        assert b["mean"] == pytest.approx(a["mean"], rel=1e-5, abs=1e-7)
+
+
 def test_train_on_cuda_without_a_gpu_is_refused(tiny_mnist, tmp_path, capsys):
     if tinygrad_edu.cuda.is_available():
         pytest.skip("a GPU is present")

@@ -8,6 +8,10 @@ captures every layer's output during one forward pass through forward hooks, so 
 model's code stays as it is; `activation_stats` then counts saturated sigmoid/tanh
 units and dead ReLU units. Everything is a dataclass of floats and lists, so tests
 can assert numbers and `to_dict()` gives JSON; plots.py draws the pictures.
+
+The numbers are computed on the host: for a model on a GPU, the arrays a report reads
+(weights, gradients, recorded activations) are copied to the CPU when it is made,
+the explicit way off the device (`to_host`); gradient snapshots stay on the device.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .backend import to_host
 from .nn import Module, Parameter
 from .tensor import Tensor
 
@@ -156,7 +161,8 @@ def parameter_layers(model: Module) -> Iterator[tuple[str, Module, list[tuple[st
 
 def snapshot_gradients(model: Module) -> dict[str, np.ndarray]:
     """A copy of every parameter's .grad array by parameter name (those without a
-    gradient are left out), to compute `gradient_stats` from later."""
+    gradient are left out), to compute `gradient_stats` from later; the copies stay
+    on the parameters' device (a snapshot is taken every step of a reported epoch)."""
     return {name: param.grad.data.copy()
             for _, _, params in parameter_layers(model)
             for name, param in params if param.grad is not None}
@@ -187,7 +193,8 @@ def gradient_stats(model: Module,
             if grad is not None and grad.shape != param.shape:
                 raise ValueError(f"gradient_stats: the gradient of {name} has shape "
                                  f"{grad.shape}, the parameter {tuple(param.shape)}")
-            stats.append(_param_stats(name, param.data, grad))
+            stats.append(_param_stats(name, to_host(param.data),
+                                      None if grad is None else to_host(grad)))
         result.append(_pool(layer_name, type(module).__name__, stats))
     return result
 
@@ -236,7 +243,7 @@ def weight_stats(model: Module, bins: int = 40, include_bias: bool = True) -> li
         for name, param in params:
             if param.data.size == 0 or (not include_bias and param.ndim < 2):
                 continue
-            w = param.data.astype(np.float64, copy=False).ravel()
+            w = to_host(param.data).astype(np.float64, copy=False).ravel()
             std = float(w.std())
             fan_in = math.prod(param.shape[1:]) if param.ndim >= 2 else 0
             result.append(WeightStats(name, tuple(param.shape), float(w.mean()), std,
@@ -297,7 +304,8 @@ def record_activations(model: Module) -> Iterator[ActivationRecord]:
             record.names.append(name if calls[name] == 1 else f"{name} (call {calls[name]})")
             record.kinds.append(type(module).__name__)
             # a copy: a later in-place op must not change what was recorded
-            record.arrays.append(np.array(output.data, copy=True))
+            host = to_host(output.data)  # a copy already when it came off a device
+            record.arrays.append(host.copy() if host is output.data else host)
         return hook
 
     handles = [module.register_forward_hook(hook_for(_layer_name(name, module)))
@@ -375,7 +383,7 @@ def activation_stats(record: ActivationRecord | Iterable[tuple[str, str, np.ndar
         if isinstance(record, ActivationRecord) else record)
     result = []
     for name, kind, array in triples:
-        values = np.asarray(array)
+        values = np.asarray(array) if isinstance(array, (list, tuple)) else to_host(array)
         flat = values.astype(np.float64, copy=False).ravel()
         if flat.size == 0:
             mean = std = low = high = zeros = math.nan

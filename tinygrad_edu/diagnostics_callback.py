@@ -155,6 +155,7 @@ class GradientDiagnostics:
         if not named:
             raise ValueError(f"GradientDiagnostics: no parameter of {type(model).__name__} "
                              "requires grad")
+        x, y = _on_model_device(x, model), _on_model_device(y, model)
         with _eval_mode(model):
             loss = self.loss_fn(model(x), y)
             grads = grad(loss, [p for _, p in named], allow_unused=True)
@@ -163,9 +164,17 @@ class GradientDiagnostics:
     def _activations(self, model: Module) -> list[ActivationStats]:
         if self.batch is None:
             return []
+        x = _on_model_device(self.batch[0], model)
         with _eval_mode(model), no_grad(), record_activations(model) as record:
-            model(self.batch[0])
+            model(x)
         return activation_stats(record, self.bins)
+
+
+def _on_model_device(t: Tensor, model: Module) -> Tensor:
+    """The fixed batch where the model's parameters are (a model trained on a GPU is
+    probed there), as a training loop moves each batch."""
+    param = next(iter(model.parameters()), None)
+    return t if param is None or t.device == param.device else t.to(param.device)
 
 
 @contextmanager

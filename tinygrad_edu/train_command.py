@@ -423,9 +423,6 @@ def _device(args: argparse.Namespace) -> Any:
         device = resolve(args.device, "train --device")
     except RuntimeError as error:
         raise RefusedError(str(error)) from None
-    if args.diagnostics and device.type != "cpu":
-        raise RefusedError("--diagnostics runs on the CPU only; leave out --device "
-                           f"{args.device} or --diagnostics")
     return device
 
 
