@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module
-from ..ops.nn_ops import Linear
+from ..ops.nn_ops import BatchNorm, Linear, batch_statistics
 from ..rng import device_generator, generator
 from ..tensor import Tensor
 from .functional_activations import (
@@ -263,7 +263,6 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
                 f"{tuple(x.shape)} has {channels} channels (axis 1)"
             )
     shape = (1, channels) + (1,) * (x.ndim - 2)
-    axes = (0,) + tuple(range(2, x.ndim))
     use_batch = training or running_mean is None or running_var is None
     if use_batch:
         count = x.data.size // max(channels, 1)
@@ -272,14 +271,19 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
                 f"batch_norm: expected more than 1 value per channel when training, got input "
                 f"of shape {tuple(x.shape)}"
             )
-        mean = x.mean(axes, keepdims=True)
-        centered = x - mean
-        var = (centered * centered).mean(axes, keepdims=True)
+        # one primitive (ops/nn_ops.py): as a composite of about ten ops its backward
+        # took most of the recipe CNN's step
+        xp = array_module(x.data)
+        w = weight if weight is not None else _constant(xp.ones(channels, dtype=x.dtype))
+        b = bias if bias is not None else _constant(xp.zeros(channels, dtype=x.dtype))
+        out = BatchNorm.apply(x, w, b, eps=eps)
         if training and running_mean is not None and running_var is not None:
-            _update_running(running_mean, mean.data.reshape(channels), momentum)
-            unbiased = var.data.reshape(channels) * (count / (count - 1))
-            _update_running(running_var, unbiased, momentum)
-        out = centered * (var + eps).pow(-0.5)
+            ctx = out.grad_fn  # the statistics it computed, unless nothing was recorded
+            mean, var = (ctx.statistics if isinstance(ctx, BatchNorm)
+                         else batch_statistics(x.data)[:2])
+            _update_running(running_mean, mean, momentum)
+            _update_running(running_var, var * (count / (count - 1)), momentum)
+        return out
     else:
         xp = array_module(running_var.data)  # type: ignore[union-attr]
         inv_std = 1.0 / xp.sqrt(running_var.data + eps)  # type: ignore[union-attr]

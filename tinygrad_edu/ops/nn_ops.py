@@ -11,6 +11,12 @@ CrossEntropy is log_softmax and the weighted pick of the targets in one op. The
 composite lost float32 precision at logits of 1e4 (log-sum-exp added back, then
 subtracted: 2e-4 off), turned a masked class (logit -inf, weight 0) into
 0 * -inf = nan, and recorded about 10 ops forward and backward.
+
+BatchNorm is training-mode batch norm (the batch's statistics) with its affine map
+in one op. As a composite (mean, subtract, square, mean, add, pow, multiply, and the
+weight and bias) it recorded about 10 ops over the whole activation and its backward
+went back through each of them: in the recipe CNN (models.cnn, batch 128, one thread)
+a step took 104.6 ms, fused 80.0 ms.
 """
 
 from __future__ import annotations
@@ -187,3 +193,90 @@ class CrossEntropy(Function):
         q = pick.values(shape, 0.1, 1.0)
         return Sample((x, q), lambda x, q: CrossEntropy.apply(x, q, reduce=reduce,
                                                               scale=scale))
+
+
+class BatchNorm(Function):
+    """Batch norm with the batch's statistics: y = xhat * w + b per channel (axis 1),
+    xhat = (x - mean) / sqrt(var + eps), mean and biased var over every other axis
+    (M values per channel). With g the output's gradient, summed over those axes:
+    dy/db = sum g, dy/dw = sum g * xhat, dy/dx = w / sqrt(var + eps) *
+    (g - sum g / M - xhat * sum(g * xhat) / M)."""
+
+    reads_for = ((0, 1), (0,), ())
+
+    statistics: tuple[Any, Any]  # the batch's (mean, var), per channel, kept by forward
+
+    def forward(ctx, x: np.ndarray, w: np.ndarray, b: np.ndarray,
+                eps: float = 1e-5) -> np.ndarray:
+        if x.ndim < 2 or w.shape != (x.shape[1],) or b.shape != w.shape:
+            raise ValueError(f"batchnorm: expected an input (N, C, *) and a weight and bias "
+                             f"of shape (C,), got {x.shape}, {w.shape} and {b.shape}")
+        xp = array_module(x)
+        axes, shape = norm_axes(x)
+        mean, var, xhat = batch_statistics(x)
+        # kept for F.batch_norm's running averages, which read them from the recorded op
+        # instead of computing them again
+        ctx.statistics = (mean, var)
+        inv_std = 1.0 / xp.sqrt(var + x.dtype.type(eps))
+        xhat *= inv_std.reshape(shape)  # x - mean, normalized in place
+        ctx.save_for_backward(xhat, inv_std)
+        out = xhat * w.reshape(shape)
+        out += b.reshape(shape)
+        return out
+
+    def backward(ctx, grad: Any) -> tuple:
+        x, w = ctx.parents[0], ctx.parents[1]
+        needs = ctx.needs_input_grad
+        axes, shape = norm_axes(x.data)
+        count = x.data.size // max(x.shape[1], 1)
+        if not is_grad_enabled():  # not recorded: from the saved xhat, on arrays
+            xhat, inv_std = ctx.saved_arrays
+            g = grad.data
+            gb = g.sum(axis=axes)
+            gw = (g * xhat).sum(axis=axes)
+            gx = None
+            if needs[0]:
+                gx = xhat * (gw / count).reshape(shape)
+                gx += (gb / count).reshape(shape)
+                xp = array_module(g)
+                xp.subtract(g, gx, out=gx)
+                gx *= (w.data * inv_std).reshape(shape)
+            return (grad.wrap(gx) if gx is not None else None,
+                    grad.wrap(gw) if needs[1] else None, grad.wrap(gb) if needs[2] else None)
+        # recorded: xhat again as a function of x, so second derivatives flow through it
+        eps = ctx.params.get("eps", 1e-5)
+        centered = x - x.mean(axes, keepdims=True)
+        inv_std = ((centered * centered).mean(axes, keepdims=True) + eps).pow(-0.5)
+        xhat = centered * inv_std
+        gb = grad.sum(axes)
+        gw = (grad * xhat).sum(axes)
+        gx = None
+        if needs[0]:
+            gx = (w.reshape(shape) * inv_std) * (
+                grad - gb.reshape(shape) / count - xhat * gw.reshape(shape) / count)
+        return gx, gw if needs[1] else None, gb if needs[2] else None
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        # a batch of 2 or more values per channel, spread out: a near-constant channel
+        # has var ~ 0, where 1/sqrt(var + eps) is too steep for finite differences
+        n, c = pick.integer(2, 3), pick.integer(1, 3)
+        shape = (n, c) + pick.shape(min_dims=0, max_dims=2, max_side=2)
+        x = pick.distinct(shape)
+        w, b = pick.values((c,), 0.5, 2.0), pick.values((c,))
+        return Sample((x, w, b), lambda x, w, b: BatchNorm.apply(x, w, b, eps=1e-5))
+
+
+def norm_axes(x: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The axes batch norm reduces over (all but the channel axis 1), and the shape
+    (1, C, 1, ...) that broadcasts a per-channel array against x."""
+    return (0,) + tuple(range(2, x.ndim)), (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def batch_statistics(x: Any) -> tuple[Any, Any, Any]:
+    """Per channel (axis 1): the mean and the biased variance of x over the other axes
+    (two passes, as PyTorch: no cancellation), and x - mean, a new array."""
+    axes, shape = norm_axes(x)
+    mean = x.mean(axis=axes)
+    centered = x - mean.reshape(shape)
+    return mean, (centered * centered).mean(axis=axes), centered
