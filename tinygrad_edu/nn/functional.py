@@ -271,8 +271,8 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
                 f"batch_norm: expected more than 1 value per channel when training, got input "
                 f"of shape {tuple(x.shape)}"
             )
-        # one primitive (ops/nn_ops.py): as a composite of about ten ops its backward
-        # took most of the recipe CNN's step
+        # one primitive (ops/nn_ops.py): as a composite of about ten ops over the whole
+        # activation it took about a third of the recipe CNN's step (36 of 105 ms)
         xp = array_module(x.data)
         w = weight if weight is not None else _constant(xp.ones(channels, dtype=x.dtype))
         b = bias if bias is not None else _constant(xp.zeros(channels, dtype=x.dtype))

@@ -212,7 +212,7 @@ class BatchNorm(Function):
             raise ValueError(f"batchnorm: expected an input (N, C, *) and a weight and bias "
                              f"of shape (C,), got {x.shape}, {w.shape} and {b.shape}")
         xp = array_module(x)
-        axes, shape = norm_axes(x)
+        shape = norm_axes(x)[1]
         mean, var, xhat = batch_statistics(x)
         # kept for F.batch_norm's running averages, which read them from the recorded op
         # instead of computing them again
@@ -275,7 +275,8 @@ def norm_axes(x: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 def batch_statistics(x: Any) -> tuple[Any, Any, Any]:
     """Per channel (axis 1): the mean and the biased variance of x over the other axes
-    (two passes, as PyTorch: no cancellation), and x - mean, a new array."""
+    (the variance from x - mean, a second pass: no cancellation), and x - mean, a new
+    array."""
     axes, shape = norm_axes(x)
     mean = x.mean(axis=axes)
     centered = x - mean.reshape(shape)
