@@ -119,6 +119,29 @@ def test_unfold_and_fold_match_pytorch(setting, seed):
     assert_grads({"fold input": (c, tc)})
 
 
+def test_batchnorm_in_eval_mode_passes_gradients_like_pytorch():
+    # eval mode folds weight and bias into the per-channel scale and shift: the input,
+    # the weight and the bias must still get PyTorch's gradients (fine-tuning with
+    # frozen statistics)
+    rng = np.random.default_rng(1)
+    ours, theirs = nn.BatchNorm2d(3, dtype=np.float64), torch.nn.BatchNorm2d(3).double()
+    stats = rng.standard_normal(3), rng.random(3) + 0.5
+    params = rng.standard_normal(3), rng.standard_normal(3)
+    for module in (ours, theirs):
+        module.eval()
+    with torch.no_grad():
+        for mine, other, value in zip((ours.running_mean, ours.running_var, ours.weight,
+                                       ours.bias),
+                                      (theirs.running_mean, theirs.running_var, theirs.weight,
+                                       theirs.bias), stats + params):
+            mine.data[...] = value
+            other.copy_(torch.from_numpy(value))
+    x, tx = both(rng.standard_normal((2, 3, 4, 4)))
+    backward_both(ours(x), theirs(tx), rng)
+    assert_grads({"input": (x, tx), "weight": (ours.weight, theirs.weight),
+                  "bias": (ours.bias, theirs.bias)})
+
+
 def test_batchnorm2d_training_and_eval_match_pytorch():
     rng = np.random.default_rng(0)
     ours, theirs = nn.BatchNorm2d(3, dtype=np.float64), torch.nn.BatchNorm2d(3).double()
