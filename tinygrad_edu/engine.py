@@ -401,7 +401,8 @@ class Function:
                 kind = arrays[0].__class__ if arrays else None
                 for array in arrays:  # a loop, not a set per call: Linear.apply 4.35 -> 4.20 us
                     if array.__class__ is not kind:
-                        devices.check_same(ctx.name, arrays)
+                        devices.check_same(ctx.name, arrays)  # looks at all of them once
+                        break
                 out_data = ctx.forward(*arrays, **params)
                 recording = False
                 if _grad_enabled:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module
-from ..ops.nn_ops import BatchNorm, Linear, batch_statistics
+from ..ops.nn_ops import BatchNorm, Linear, batch_statistics, norm_axes
 from ..rng import device_generator, generator
 from ..tensor import Tensor
 from .functional_activations import (
@@ -262,7 +262,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
                 f"batch_norm: {label} has shape {tuple(t.shape)} but the input of shape "
                 f"{tuple(x.shape)} has {channels} channels (axis 1)"
             )
-    shape = (1, channels) + (1,) * (x.ndim - 2)
+    shape = norm_axes(x.data)[1]  # (1, C, 1, ...): per-channel numbers against x
     use_batch = training or running_mean is None or running_var is None
     if use_batch:
         count = x.data.size // max(channels, 1)
