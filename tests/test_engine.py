@@ -228,3 +228,41 @@ def test_manual_seed_reproduces_random_draws():
     tg.manual_seed(124)
     assert not np.array_equal(a, tg.randn(3, 3).numpy())
     assert tg.initial_seed() == 124
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "truediv"])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_ops_that_skip_the_engines_check_still_fit_each_input(op, create_graph):
+    # Add, Sub, Mul and Div declare grads_fit_inputs: their own backward must sum a
+    # broadcast gradient back and cast a promoted one, as the engine's check would
+    import operator
+    x = Tensor(np.array([[1.0, 2.0, 3.0]], np.float32), requires_grad=True)  # (1, 3)
+    y = Tensor(np.array([[2.0], [4.0]]), requires_grad=True)  # (2, 1) float64
+    out = getattr(operator, op)(x, y)
+    assert out.shape == (2, 3) and out.dtype == np.float64
+    gx, gy = tg.autograd.grad(out.sum(), (x, y), create_graph=create_graph)
+    assert (gx.shape, gx.dtype) == ((1, 3), np.float32)
+    assert (gy.shape, gy.dtype) == ((2, 1), np.float64)
+    xd, yd = x.data.astype(np.float64), y.data
+    expected = {"add": (np.full((1, 3), 2.0), np.full((2, 1), 3.0)),
+                "sub": (np.full((1, 3), 2.0), np.full((2, 1), -3.0)),
+                "mul": (yd.sum(0, keepdims=True).repeat(3, 1), np.full((2, 1), xd.sum())),
+                "truediv": ((1 / yd).sum(0, keepdims=True).repeat(3, 1),
+                            -xd.sum() / yd ** 2)}[op]
+    np.testing.assert_allclose(gx.data, expected[0], rtol=1e-6)
+    np.testing.assert_allclose(gy.data, expected[1], rtol=1e-12)
+
+
+def test_a_subclass_of_a_trusted_op_is_checked_again():
+    from tinygrad_edu.ops.elementwise import Mul
+
+    class WrongMul(Mul):  # its own backward forgets to sum the broadcast gradient back
+        def backward(ctx, grad):
+            return grad, grad
+
+    assert Mul.grads_fit_inputs and not WrongMul.grads_fit_inputs
+    x = Tensor([[1.0, 2.0]], requires_grad=True)
+    y = Tensor([[1.0], [2.0]], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"wrongmul: backward returned a gradient of "
+                                           r"shape \(2, 2\) for input 0 of shape \(1, 2\)"):
+        WrongMul.apply(x, y).sum().backward()

@@ -98,6 +98,8 @@ def test_fresh_kit_keeps_forward_domain_and_rule(tmp_path):
                 mine = getattr(modules[lesson.name], f"My{op.__name__}")
                 assert mine.rule() == op.rule()
                 assert callable(mine.domain)
+                # the engine checks the shapes and dtypes of a student's gradients
+                assert not mine.grads_fit_inputs
                 with pytest.raises(NotImplementedError, match=re.escape(op.rule()[:40])):
                     mine.backward(None, None)
         x = np.linspace(-2, 2, 12).reshape(3, 4)
@@ -106,6 +108,13 @@ def test_fresh_kit_keeps_forward_domain_and_rule(tmp_path):
         np.testing.assert_allclose(red.MySum.apply(Tensor(x), axis=1).numpy(), x.sum(axis=1))
         np.testing.assert_allclose(mm.MyMatMul.apply(Tensor(x), Tensor(x.T)).numpy(), x @ x.T)
     assert set(library) <= set(Function.registry)
+
+
+def test_lessons_leave_out_the_engines_shortcuts(solved_kit):
+    assert Mul.grads_fit_inputs  # the library's Mul promises fitted gradients ...
+    for lesson in LESSONS:  # ... which no lesson file repeats, solved or not
+        text = (solved_kit / "lessons" / f"{lesson}.py").read_text()
+        assert "grads_fit_inputs" not in text and "local_formula" not in text
 
 
 def test_kit_ops_leave_no_trace_in_the_registry(tmp_path):

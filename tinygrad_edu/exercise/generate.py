@@ -4,8 +4,9 @@ Each op keeps its docstring (the rule), forward and domain; its backward body is
 replaced by `raise NotImplementedError("write me: <rule>")`. A backward that the op
 inherits from a shared base (Max and Min share one) becomes a method of each op, so
 every op has its own to write. viz's `local_formula` tables go (they spell out the
-answer). Op names get the kit's prefix, relative imports become absolute, and with
-`solved=True` the library's backward bodies are kept: the reference solution.
+answer), and so does `grads_fit_inputs` (the engine checks a student's gradients). Op
+names get the kit's prefix, relative imports become absolute, and with `solved=True` the
+library's backward bodies are kept: the reference solution.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from ..version import __version__
 from .lessons import Lesson, kit_name
 
 Edit = tuple[int, int, list[str]]  # replace lines [first, last) (0-based) by new lines
+# class attributes a lesson leaves out: viz's formulas spell out the answer, and a
+# student's backward must not promise the engine gradients it has not checked
+DROPPED_ATTRIBUTES = ("local_formula", "grads_fit_inputs")
 
 
 @dataclass
@@ -153,7 +157,8 @@ def _class_edits(node: ast.ClassDef, cls: type[Function], is_op: bool, module: M
                  tree: ast.Module, lines: list[str], solved: bool) -> list[Edit]:
     edits = [_removal(stmt, lines) for stmt in node.body
              if isinstance(stmt, ast.Assign)
-             and any(isinstance(t, ast.Name) and t.id == "local_formula" for t in stmt.targets)]
+             and any(isinstance(t, ast.Name) and t.id in DROPPED_ATTRIBUTES
+                     for t in stmt.targets)]
     own = _method(node, "backward")
     if not is_op:  # a shared base: its backward moves into each op that inherits it
         return edits + ([_removal(own, lines)] if own is not None else [])

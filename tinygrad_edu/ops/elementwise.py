@@ -20,11 +20,16 @@ from .special import erf
 
 
 def _grad_for(ctx: Function, i: int, grad: Any) -> Any:
-    """`grad` reduced to input i's shape, or None when input i needs no gradient."""
+    """`grad` reduced to input i's shape and cast to its dtype (a float32 input of a
+    float64 product gets float32), or None when input i needs no gradient."""
     if not ctx.needs_input_grad[i]:
         return None
-    shape = ctx.parents[i].data.shape
-    return grad if grad.data.shape == shape else unbroadcast(grad, shape)
+    data, got = ctx.parents[i].data, grad.data
+    if got.shape != data.shape:
+        grad = unbroadcast(grad, data.shape)
+    if got.dtype is not data.dtype and got.dtype != data.dtype:
+        grad = grad.cast(data.dtype)
+    return grad
 
 
 # -- arithmetic --------------------------------------------------------------
@@ -32,6 +37,7 @@ def _grad_for(ctx: Function, i: int, grad: Any) -> Any:
 
 class Add(Function):
     """d(x + y)/dx = 1, d(x + y)/dy = 1."""
+    grads_fit_inputs = True  # each gradient comes through _grad_for: the engine need not check
 
     reads_inputs = False  # backward needs only the inputs' shapes
     # for viz.explain: d(out)/d(input) per input, (in symbols, in numbers), where {x},
@@ -49,6 +55,7 @@ class Add(Function):
 
 class Sub(Function):
     """d(x - y)/dx = 1, d(x - y)/dy = -1."""
+    grads_fit_inputs = True  # each gradient comes through _grad_for: the engine need not check
 
     reads_inputs = False  # backward needs only the inputs' shapes
     local_formula = (("1", "1"), ("−1", "−1"))
@@ -68,6 +75,7 @@ class Sub(Function):
 
 class Mul(Function):
     """d(x * y)/dx = y, d(x * y)/dy = x."""
+    grads_fit_inputs = True  # each gradient comes through _grad_for: the engine need not check
     reads_for = ((1,), (0,))  # dx reads y, dy reads x
     local_formula = (("{y}", "{y}"), ("{x}", "{x}"))
 
@@ -92,6 +100,7 @@ class Mul(Function):
 
 class Div(Function):
     """d(x / y)/dx = 1 / y, d(x / y)/dy = -x / y**2."""
+    grads_fit_inputs = True  # each gradient comes through _grad_for: the engine need not check
     reads_for = ((1,), (0, 1))
     local_formula = (("1 / {y}", "1 / {y}"), ("−{x} / {y}²", "−{x} / {y}²"))
 
