@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import resource
 import sys
 import time
 from collections.abc import Callable
@@ -69,27 +68,6 @@ from tinygrad_edu.nn.conv import Conv2d, MaxPool2d  # noqa: E402
 from tinygrad_edu.utils.data import DataLoader  # noqa: E402
 
 BATCH, LR, MOMENTUM = 128, 0.05, 0.9
-
-
-# ---------------------------------------------------------------------------
-# Memory: resident set of this process (Linux /proc; ru_maxrss elsewhere)
-# ---------------------------------------------------------------------------
-
-
-def _status_kib(field: str) -> int | None:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
-
-
-def peak_kib() -> int:
-    hwm = _status_kib("VmHWM")
-    return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 # ---------------------------------------------------------------------------
@@ -306,14 +284,14 @@ def memory_child(name: str) -> None:
     # peak but not in the epoch's share); tinygrad's DataLoader converts uint8 batches
     del images
     gc.collect()
-    before = _status_kib("VmRSS") or 0
+    before = benchtools.status_kib("VmRSS") or 0
     try:  # start a new high-water mark, so that loading the data does not count
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
     except OSError:
         pass
     epoch()
-    print(f"memory {peak_kib()} {before}")
+    print(f"memory {benchtools.peak_kib()} {before}")
 
 
 def measure_memory(names: list[str]) -> dict[str, tuple[float, float]]:

@@ -14,9 +14,12 @@ Rows:
                      user writes (zero_grad, backward, step)
   train_epoch        tinygrad_edu.train.train_epoch on a shuffled DataLoader (progress
                      bar off): the loop `tinygrad-edu train` runs
+  pytorch            the same network, loss, optimizer and loop in PyTorch (torch.nn,
+                     torch.optim.SGD), when torch is importable (--no-torch leaves it out);
+                     its intra-op threads follow the same settings
 
 Peak memory (--memory, on by default): each variant runs one epoch in a fresh
-subprocess, which reports its peak resident set size (getrusage ru_maxrss: the whole
+subprocess, which reports its peak resident set size (benchtools.peak_kib: the whole
 process, Python, NumPy and the data set included) and the tracemalloc peak of the
 epoch alone (NumPy reports its array buffers to tracemalloc, so this is the memory the
 training loop itself allocates on top of what was there before the epoch).
@@ -28,14 +31,13 @@ busy (--busy-cores N) and reports the slowdown against the quiet run. --quick: 1
 steps per epoch, 3 repeats, no memory runs (a smoke check under a minute).
 
     python benchmarks/bench_mlp.py [--repeats 5] [--threads both] [--busy] [--quick]
-                                   [--data DIR] [--no-memory]
+                                   [--data DIR] [--no-memory] [--no-torch]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -57,6 +59,7 @@ from tinygrad_edu.utils.data import DataLoader, Subset  # noqa: E402
 
 HIDDEN, CLASSES, BATCH, LR, MOMENTUM = 128, 10, 128, 0.05, 0.9
 QUICK_STEPS = 100
+PAUSE = 0.3  # seconds between timed epochs (time_epochs says why)
 
 
 def initial_weights(seed: int = 0) -> dict[str, np.ndarray]:
@@ -158,27 +161,78 @@ class TrainEpochMLP(TinygradMLP):
         return loss, round(accuracy * len(dataset))
 
 
-VARIANTS = {"numpy (by hand)": NumpyMLP, "tinygrad_edu": TinygradMLP,
-            "train_epoch": TrainEpochMLP}
+class TorchMLP:
+    """The same network, loss, optimizer and loop in PyTorch, from the same weights."""
+
+    def __init__(self, weights: dict[str, np.ndarray]) -> None:
+        import torch
+
+        nn = torch.nn
+        self.torch = torch
+        self.model = nn.Sequential(nn.Flatten(), nn.Linear(784, HIDDEN), nn.ReLU(),
+                                   nn.Linear(HIDDEN, CLASSES))
+        self.model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in weights.items()})
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
+
+    def epoch(self, dataset: object, batches: list[np.ndarray]) -> tuple[float, int]:
+        torch = self.torch
+        cross_entropy = torch.nn.functional.cross_entropy
+        total_loss, correct = 0.0, 0
+        model, optimizer = self.model, self.optimizer
+        for idx in batches:
+            x, y = dataset.get_batch(idx)
+            x, y = torch.from_numpy(x), torch.from_numpy(y)
+            logits = model(x)
+            loss = cross_entropy(logits, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(idx)
+            correct += int((logits.argmax(dim=1) == y).sum())
+        return total_loss / len(dataset), correct
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {k: v.detach().numpy() for k, v in self.model.state_dict().items()}
 
 
-def check_agreement(dataset: object, batches: list[np.ndarray]) -> float:
-    """Train 20 steps in both; the largest weight difference relative to the weight scale.
+VARIANTS: dict[str, type] = {"numpy (by hand)": NumpyMLP, "tinygrad_edu": TinygradMLP,
+                             "train_epoch": TrainEpochMLP}
+
+
+def add_torch() -> str | None:
+    """Add the PyTorch row when torch imports; its version, or None without it."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    VARIANTS["pytorch"] = TorchMLP
+    return torch.__version__
+
+
+def check_agreement(dataset: object, batches: list[np.ndarray]) -> dict[str, float]:
+    """Train 20 steps in each variant with a loop of its own (tinygrad_edu, PyTorch);
+    per variant, the largest weight difference from the hand-written NumPy weights,
+    relative to the weight scale.
 
     Not a whole epoch: float32 SGD at lr 0.05 is chaotic enough that two BLAS kernels
     (OPENBLAS_CORETYPE) drift 10% apart in 469 steps, gradients right or wrong."""
     weights = initial_weights()
-    reference, ours = NumpyMLP(weights), TinygradMLP(weights)
+    reference = NumpyMLP(weights)
     ref_loss, _ = reference.epoch(dataset, batches[:20])
-    our_loss, _ = ours.epoch(dataset, batches[:20])
-    worst = 0.0
-    for key, value in reference.state().items():
-        diff = np.abs(ours.state()[key] - value).max() / (np.abs(value).max() + 1e-12)
-        worst = max(worst, float(diff))
-    if worst > 1e-3 or abs(ref_loss - our_loss) > 1e-3 * abs(ref_loss):
-        raise SystemExit(f"tinygrad_edu and the hand-written NumPy MLP disagree after 20 "
-                         f"steps: weights differ by {worst:.2e} (relative), losses "
-                         f"{our_loss:.6f} vs {ref_loss:.6f}")
+    worst: dict[str, float] = {}
+    for name in ("tinygrad_edu", "pytorch"):
+        if name not in VARIANTS:
+            continue
+        other = VARIANTS[name](weights)
+        loss, _ = other.epoch(dataset, batches[:20])
+        state = other.state()
+        worst[name] = max(
+            float(np.abs(state[key] - value).max() / (np.abs(value).max() + 1e-12))
+            for key, value in reference.state().items())
+        if worst[name] > 1e-3 or abs(ref_loss - loss) > 1e-3 * abs(ref_loss):
+            raise SystemExit(f"{name} and the hand-written NumPy MLP disagree after 20 "
+                             f"steps: weights differ by {worst[name]:.2e} (relative), losses "
+                             f"{loss:.6f} vs {ref_loss:.6f}")
     return worst
 
 
@@ -194,6 +248,9 @@ def time_epochs(dataset: object, batches: list[np.ndarray],
     cpu: dict[str, list] = {name: [] for name in runners}
     for _ in range(repeats):
         for name, runner in runners.items():
+            # idle first: a BLAS's worker threads spin for a while after their last call
+            # (OpenBLAS about 0.1 s) and would take the cores from the next variant's threads
+            time.sleep(PAUSE)
             start, start_cpu = time.perf_counter(), time.process_time()
             runner.epoch(dataset, batches)
             wall[name].append(time.perf_counter() - start)
@@ -216,18 +273,20 @@ def print_table(title: str, wall: dict[str, list], cpu: dict[str, list]) -> None
 
 def child_memory(variant: str, data: str | None) -> None:
     """Run in a fresh process: one epoch of `variant`, then print its memory as JSON."""
-    tg.set_num_threads(1)
+    if variant == "pytorch":
+        add_torch()
+    benchtools.use_threads(1)
     dataset = FashionMNIST(root=data, train=True)
     batches = batch_order(len(dataset))
     runner = VARIANTS[variant](initial_weights())
     runner.epoch(dataset, batches[:2])  # import-time and first-call allocations
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = benchtools.peak_kib()
     tracemalloc.start()
     runner.epoch(dataset, batches)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"maxrss_mib": after / 1024, "maxrss_before_mib": before / 1024,
+    after = benchtools.peak_kib()
+    print(json.dumps({"peak_rss_mib": after / 1024, "peak_rss_before_mib": before / 1024,
                       "tracemalloc_peak_mib": peak / 2**20}))
 
 
@@ -254,11 +313,14 @@ def main() -> None:
     parser.add_argument("--busy-cores", type=int, default=1, help="cores the load keeps busy")
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_STEPS} steps per epoch, 3 repeats, no memory runs")
-    parser.add_argument("--child", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
+    parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch row")
+    parser.add_argument("--child", choices=sorted(VARIANTS) + ["pytorch"],
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child_memory(args.child, args.data)
         return
+    torch_version = None if args.no_torch else add_torch()
     dataset: object = FashionMNIST(root=args.data, train=True)
     if args.quick:
         dataset = Subset(dataset, np.arange(QUICK_STEPS * BATCH))
@@ -268,11 +330,17 @@ def main() -> None:
           f"float32, one epoch = {len(batches)} steps on {len(dataset):,} Fashion-MNIST "
           "images")
     print(benchtools.blas_report())
+    if torch_version is not None:
+        print(f"PyTorch {torch_version} (CPU), intra-op threads set like the BLAS threads")
+    elif not args.no_torch:
+        print("PyTorch is not installed: no pytorch row")
     worst = check_agreement(dataset, batches)
-    print(f"after 20 steps from the same weights, tinygrad_edu matches the hand-written "
-          f"NumPy weights to {worst:.1e} (relative)")
+    print("after 20 steps from the same weights, the hand-written NumPy weights are matched "
+          "to " + ", ".join(f"{value:.1e} by {name}" for name, value in worst.items())
+          + " (relative)")
     print("rows: numpy by hand; tinygrad_edu in the loop a user writes (get_batch, "
-          "from_numpy); train_epoch through a shuffled DataLoader")
+          "from_numpy); train_epoch through a shuffled DataLoader; pytorch in the same loop "
+          "as tinygrad_edu")
     for label, threads in benchtools.thread_settings(args.threads):
         benchtools.use_threads(threads)
         wall, cpu = time_epochs(dataset, batches, args.repeats)
@@ -290,14 +358,16 @@ def main() -> None:
         return
     memory = measure_memory(args.data)
     print("\npeak memory, one epoch in a fresh process per variant, 1 thread (MiB)")
-    print(f"{'':18s} {'ru_maxrss':>10s} {'x numpy':>8s} {'epoch peak':>11s} {'x numpy':>8s}")
+    print(f"{'':18s} {'peak RSS':>10s} {'x numpy':>8s} {'epoch peak':>11s} {'x numpy':>8s}")
     ref = memory["numpy (by hand)"]
     for name, m in memory.items():
-        print(f"{name:18s} {m['maxrss_mib']:10.1f} {m['maxrss_mib'] / ref['maxrss_mib']:8.2f} "
+        rss = m["peak_rss_mib"]
+        print(f"{name:18s} {rss:10.1f} {rss / ref['peak_rss_mib']:8.2f} "
               f"{m['tracemalloc_peak_mib']:11.2f} "
               f"{m['tracemalloc_peak_mib'] / ref['tracemalloc_peak_mib']:8.2f}")
-    print("(ru_maxrss: whole process incl. Python, NumPy and the 47 MB data set; "
-          "epoch peak: tracemalloc high-water mark of the epoch's own allocations)")
+    print("(peak RSS: whole process incl. Python, NumPy and the 47 MB data set, and for "
+          "pytorch torch's own libraries; epoch peak: tracemalloc high-water mark of the "
+          "epoch's own allocations, which does not see PyTorch's tensors)")
 
 
 if __name__ == "__main__":

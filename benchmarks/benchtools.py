@@ -1,4 +1,5 @@
-"""What the three benchmarks share: thread settings, a competing CPU load, the BLAS report.
+"""What the benchmarks share: thread settings, a competing CPU load, the BLAS report, and
+a process's peak resident memory.
 
 Thread settings are switched inside one process with threadpoolctl (through
 tinygrad_edu.set_num_threads) and torch.set_num_threads, so the runs at one thread and
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -74,3 +76,23 @@ def median(values: list[float]) -> float:
     ordered = sorted(values)
     middle = len(ordered) // 2
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def status_kib(field: str) -> int | None:
+    """A KiB figure of this process from Linux's /proc/self/status (VmRSS, VmHWM), or None."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def peak_kib() -> int:
+    """This process's peak resident set in KiB: VmHWM where Linux gives it, ru_maxrss
+    elsewhere. ru_maxrss survives fork and exec, so a child started by a parent that was
+    larger (one that imported torch, say) reports the parent's size; VmHWM starts afresh."""
+    hwm = status_kib("VmHWM")
+    return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
