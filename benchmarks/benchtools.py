@@ -54,8 +54,9 @@ def blas_report() -> str:
     forced = [f"{k}={os.environ[k]}" for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
               if k in os.environ]
     if forced:
-        line += (f"\nwarning: {' '.join(forced)} is set and may select a slower kernel; "
-                 "unset it for this command to benchmark the machine's own")
+        line += (f"\nwarning: {' '.join(forced)} is set: OpenBLAS runs that kernel, not the "
+                 "one it chooses for this processor (faster or slower); unset it for this "
+                 "command to benchmark the machine's own")
     return line + f"\n{os.cpu_count()} CPU cores; load average {os.getloadavg()[0]:.2f}"
 
 
