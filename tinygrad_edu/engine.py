@@ -434,7 +434,10 @@ class Function:
             check_not_stale(ctx.name, inputs)
         if recording:
             ctx.parents = inputs
-            ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
+            count = len(inputs)  # a tuple written out for one or two inputs: no list made
+            ctx.needs_input_grad = ((True,) if count == 1 else
+                                    (first.requires_grad, inputs[1].requires_grad) if count == 2
+                                    else tuple([t.requires_grad for t in inputs]))
             ctx.epoch = _inplace_count
             ctx.scope = _scope
             out = first.wrap(out_data, ctx)
