@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu.nn import functional as F  # noqa: N812
+from tinygrad_edu.ops.nn_ops import row_reduced
 
 
 @st.composite
@@ -76,3 +77,23 @@ def test_targets_outside_the_classes_are_refused():
         with pytest.raises(IndexError, match=r"cross_entropy: target class indices must lie "
                                              r"in \[0, 3\)"):
             F.cross_entropy(x, tg.tensor(bad))
+
+
+@pytest.mark.parametrize("how", ["max", "sum"])
+@settings(max_examples=80, deadline=None)
+@given(rows=st.integers(1, 70), classes=st.integers(1, 40), seed=st.integers(0, 2**31 - 1),
+       special=st.sampled_from([None, np.nan, -np.inf, np.inf]))
+def test_row_reductions_match_numpys_on_either_layout(how, rows, classes, seed, special):
+    """The loss reduces each row through a transposed copy where that is faster; max must
+    be NumPy's exactly (nan and -inf kept), sum NumPy's to rounding."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(rows, classes)).astype(np.float32) * 10
+    if special is not None:
+        x[rng.integers(0, rows), rng.integers(0, classes)] = special
+    got = row_reduced(x, how)
+    expected = getattr(x, how)(axis=1, keepdims=True)
+    assert got.shape == (rows, 1) and got.dtype == x.dtype
+    if how == "max":
+        np.testing.assert_array_equal(got, expected)
+    else:
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4)

