@@ -17,6 +17,9 @@ Rows:
   pytorch            the same network, loss, optimizer and loop in PyTorch (torch.nn,
                      torch.optim.SGD), when torch is importable (--no-torch leaves it out);
                      its intra-op threads follow the same settings
+  ... (nll)          tinygrad_edu's and PyTorch's loops with the loss PyTorch's MNIST
+                     example writes, nll_loss(log_softmax(logits, dim=1), y), instead of
+                     cross_entropy (the same numbers)
 
 Peak memory (--memory, on by default): each variant runs one epoch in a fresh
 subprocess, which reports its peak resident set size (benchtools.peak_kib: the whole
@@ -43,6 +46,7 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -125,8 +129,16 @@ class NumpyMLP:
         return dict(zip(["1.weight", "1.bias", "3.weight", "3.bias"], self.params))
 
 
+def nll_of_log_softmax(f: Any) -> Any:
+    """The loss of PyTorch's MNIST example, from a functional module `f` (tinygrad_edu's
+    or PyTorch's): the same numbers as f.cross_entropy, in two ops."""
+    return lambda logits, y: f.nll_loss(f.log_softmax(logits, dim=1), y)
+
+
 class TinygradMLP:
     """models.mlp((128,)) with optim.SGD, in the loop a user writes."""
+
+    loss_fn = staticmethod(F.cross_entropy)
 
     def __init__(self, weights: dict[str, np.ndarray]) -> None:
         self.model = models.mlp(hidden=(HIDDEN,))
@@ -135,12 +147,12 @@ class TinygradMLP:
 
     def epoch(self, dataset: object, batches: list[np.ndarray]) -> tuple[float, int]:
         total_loss, correct = 0.0, 0
-        model, optimizer = self.model, self.optimizer
+        model, optimizer, loss_fn = self.model, self.optimizer, self.loss_fn
         for idx in batches:
             x, y = dataset.get_batch(idx)
             x, y = tg.from_numpy(x), tg.from_numpy(y)  # as DataLoader yields them
             logits = model(x)
-            loss = F.cross_entropy(logits, y)
+            loss = loss_fn(logits, y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -150,6 +162,12 @@ class TinygradMLP:
 
     def state(self) -> dict[str, np.ndarray]:
         return dict(self.model.state_dict())
+
+
+class TinygradNllMLP(TinygradMLP):
+    """tinygrad_edu's loop with nll_loss(log_softmax(...)) as the loss."""
+
+    loss_fn = staticmethod(nll_of_log_softmax(F))
 
 
 class TrainEpochMLP(TinygradMLP):
@@ -174,9 +192,12 @@ class TorchMLP:
         self.model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in weights.items()})
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LR, momentum=MOMENTUM)
 
+    def loss_fn(self) -> Any:
+        return self.torch.nn.functional.cross_entropy
+
     def epoch(self, dataset: object, batches: list[np.ndarray]) -> tuple[float, int]:
         torch = self.torch
-        cross_entropy = torch.nn.functional.cross_entropy
+        cross_entropy = self.loss_fn()
         total_loss, correct = 0.0, 0
         model, optimizer = self.model, self.optimizer
         for idx in batches:
@@ -195,8 +216,15 @@ class TorchMLP:
         return {k: v.detach().numpy() for k, v in self.model.state_dict().items()}
 
 
+class TorchNllMLP(TorchMLP):
+    """PyTorch's loop with nll_loss(log_softmax(...)) as the loss."""
+
+    def loss_fn(self) -> Any:
+        return nll_of_log_softmax(self.torch.nn.functional)
+
+
 VARIANTS: dict[str, type] = {"numpy (by hand)": NumpyMLP, "tinygrad_edu": TinygradMLP,
-                             "train_epoch": TrainEpochMLP}
+                             "train_epoch": TrainEpochMLP, "tinygrad_edu (nll)": TinygradNllMLP}
 
 
 def add_torch() -> str | None:
@@ -206,6 +234,7 @@ def add_torch() -> str | None:
     except ImportError:
         return None
     VARIANTS["pytorch"] = TorchMLP
+    VARIANTS["pytorch (nll)"] = TorchNllMLP
     return torch.__version__
 
 
@@ -220,7 +249,7 @@ def check_agreement(dataset: object, batches: list[np.ndarray]) -> dict[str, flo
     reference = NumpyMLP(weights)
     ref_loss, _ = reference.epoch(dataset, batches[:20])
     worst: dict[str, float] = {}
-    for name in ("tinygrad_edu", "pytorch"):
+    for name in ("tinygrad_edu", "tinygrad_edu (nll)", "pytorch", "pytorch (nll)"):
         if name not in VARIANTS:
             continue
         other = VARIANTS[name](weights)
@@ -273,7 +302,7 @@ def print_table(title: str, wall: dict[str, list], cpu: dict[str, list]) -> None
 
 def child_memory(variant: str, data: str | None) -> None:
     """Run in a fresh process: one epoch of `variant`, then print its memory as JSON."""
-    if variant == "pytorch":
+    if variant.startswith("pytorch"):
         add_torch()
     benchtools.use_threads(1)
     dataset = FashionMNIST(root=data, train=True)
@@ -314,7 +343,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_STEPS} steps per epoch, 3 repeats, no memory runs")
     parser.add_argument("--no-torch", action="store_true", help="leave out the PyTorch row")
-    parser.add_argument("--child", choices=sorted(VARIANTS) + ["pytorch"],
+    parser.add_argument("--child", choices=sorted(VARIANTS) + ["pytorch", "pytorch (nll)"],
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -340,7 +369,7 @@ def main() -> None:
           + " (relative)")
     print("rows: numpy by hand; tinygrad_edu in the loop a user writes (get_batch, "
           "from_numpy); train_epoch through a shuffled DataLoader; pytorch in the same loop "
-          "as tinygrad_edu")
+          "as tinygrad_edu; (nll): the loss as nll_loss(log_softmax(logits, dim=1), y)")
     for label, threads in benchtools.thread_settings(args.threads):
         benchtools.use_threads(threads)
         wall, cpu = time_epochs(dataset, batches, args.repeats)

@@ -82,6 +82,7 @@ from .ops.movement import (
     ScatterAdd,
     SetItem,
 )
+from .ops.nn_ops import LogSoftmax, Softmax
 from .ops.reduce import Cumsum, Max, Min, Prod, Sum
 from .rng import device_generator
 from .tensor_shape import check_dim, shape_args
@@ -962,17 +963,15 @@ class Tensor:
         spread = variance != 0
         return variance.where(spread, 1.0).sqrt().where(spread, 0.0)
 
-    def _stable_shift(self, axis: Any, finite: bool) -> Tensor:
-        """The max along `axis` as a constant; subtracting it keeps exp() from
-        overflowing and leaves softmax/logsumexp unchanged. With `finite`, an
-        infinite max becomes 0 (logsumexp of a row holding +inf is then inf);
-        otherwise only an all -inf row's max does, and a +inf makes its row nan
-        (inf - inf), as in PyTorch's softmax."""
+    def _stable_shift(self, axis: Any) -> Tensor:
+        """The max along `axis` as a constant, for logsumexp: subtracting it keeps exp()
+        from overflowing and leaves the result unchanged. An infinite max becomes 0
+        (logsumexp of a row holding +inf is then inf, of a row of -inf -inf)."""
         xp = array_module(self.data)
         if self.data.size == 0:
             return Tensor.wrap(xp.zeros((), dtype=self.dtype))
         peak = self.data.max(axis=axis, keepdims=True)
-        keep = xp.isfinite(peak) if finite else peak != -np.inf
+        keep = xp.isfinite(peak)
         return Tensor.wrap(peak if keep.all() else xp.where(keep, peak, 0).astype(peak.dtype))
 
     def logsumexp(self, axis: int = -1, keepdims: bool = False, *, dim: int | None = None,
@@ -982,25 +981,21 @@ class Tensor:
             return self.reshape(1).logsumexp(0).reshape(())
         axis = _axis(axis, dim)
         keep = keepdims if keepdim is None else keepdim
-        shift = self._stable_shift(axis, finite=True)
+        shift = self._stable_shift(axis)
         out = (self - shift).exp().sum(axis, keepdims=True).log() + shift
         return out if keep else out.squeeze(axis)
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         if self._scalar_after_dim_check("softmax", _axis(axis, dim)):
             return self.reshape(1).softmax(0).reshape(())
-        axis = _axis(axis, dim)
-        e = (self - self._stable_shift(axis, finite=False)).exp()
-        return e / e.sum(axis, keepdims=True)
+        return Softmax.apply(self, axis=_axis(axis, dim))
 
     def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         """(x - max) - log(sum(exp(x - max))): the shifted logits are exact, so a loss
         at logits of 1e5 in float32 is exact too."""
         if self._scalar_after_dim_check("log_softmax", _axis(axis, dim)):
             return self.reshape(1).log_softmax(0).reshape(())
-        axis = _axis(axis, dim)
-        shifted = self - self._stable_shift(axis, finite=False)
-        return shifted - shifted.exp().sum(axis, keepdims=True).log()
+        return LogSoftmax.apply(self, axis=_axis(axis, dim))
 
     def leaky_relu(self, negative_slope: Real = 0.01) -> Tensor:
         return self.where(self > 0, self * negative_slope)

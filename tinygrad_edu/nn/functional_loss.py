@@ -1,9 +1,10 @@
 """Loss functions (re-exported by nn.functional).
 
-Targets are constants outside the graph. cross_entropy turns class indices into
-a one-hot (or label-smoothed) weight array and hands it with the logits to one
-fused op (ops/nn_ops.py CrossEntropy); nll_loss picks the targets' entries by
-indexing; the others are composites of Tensor ops.
+Targets are constants outside the graph. cross_entropy hands the logits and the class
+indices (or, with class weights, label smoothing or ignored targets, a weight array per
+row) to one fused op (ops/nn_ops.py CrossEntropy); nll_loss is one op (NllLoss) for
+class indices without weights or ignored targets, and picks the targets' entries by
+indexing otherwise; the others are composites of Tensor ops.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 
 from ..backend import array_module, transfer
 from ..engine import named_scope
-from ..ops.nn_ops import CrossEntropy
+from ..ops.nn_ops import CrossEntropy, NllLoss
 from ..tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -264,7 +265,13 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     shape = tuple(input.shape)
     logp = _classes_last(name, input)
     w = _class_weight(name, weight, logp.shape[1], logp)
-    flat = _class_indices(name, shape, t, ignore_index)
+    flat, ignores_some = _checked_indices(name, shape, t, ignore_index)
+    if w is None and not ignores_some and flat.size:  # the usual call: one op
+        if reduction == "none":
+            loss = NllLoss.apply(logp, _constant(flat), reduce=False)
+            return loss.reshape(_expected_target_shape(shape))
+        mean_scale = 1.0 / flat.size if reduction == "mean" else 1.0
+        return NllLoss.apply(logp, _constant(flat), reduce=True, scale=mean_scale)
     xp = array_module(flat)
     kept = flat != ignore_index
     everything = bool(kept.all())

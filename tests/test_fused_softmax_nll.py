@@ -1,0 +1,117 @@
+"""Softmax, LogSoftmax and NllLoss as single ops (ops/nn_ops.py): values and gradients
+against float64 references on every layout the forward treats differently (a short last
+axis through the transposed copy, N-d C-ordered arrays reshaped to rows, views that are
+not C-ordered, other axes), and nll_loss's one-op path against its general path."""
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+from tinygrad_edu.nn import functional as F  # noqa: N812
+
+
+def reference_softmax(x, axis):
+    shifted = x - x.max(axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def layouts():
+    rng = np.random.default_rng(7)
+    rows = rng.standard_normal((128, 10)).astype(np.float32) * 4
+    cube = rng.standard_normal((4, 16, 10)).astype(np.float32) * 4
+    return {
+        "rows, few classes": (rows, -1),
+        "rows, axis 1": (rows, 1),
+        "rows, axis 0": (rows, 0),
+        "transposed view": (rows.T, -1),
+        "3-d, last axis": (cube, 2),
+        "3-d, middle axis": (cube, 1),
+        "3-d permuted view": (cube.transpose(1, 0, 2), -1),
+        "wide rows": (rng.standard_normal((8, 100)).astype(np.float32), -1),
+    }
+
+
+@pytest.mark.parametrize("layout", list(layouts()))
+def test_softmax_family_values_and_gradients_on_every_layout(layout):
+    x, axis = layouts()[layout]
+    upstream = np.random.default_rng(1).standard_normal(x.shape)
+    x64 = x.astype(np.float64)
+    s = reference_softmax(x64, axis)
+    logp = np.log(s)
+    expected_grads = {
+        "softmax": s * (upstream - (upstream * s).sum(axis=axis, keepdims=True)),
+        "log_softmax": upstream - s * upstream.sum(axis=axis, keepdims=True),
+    }
+    for name, values in (("softmax", s), ("log_softmax", logp)):
+        t = tg.tensor(x, requires_grad=True)
+        out = getattr(t, name)(axis)
+        assert out.dtype == np.float32 and out.shape == x.shape
+        np.testing.assert_allclose(out.data, values, rtol=2e-6, atol=2e-6, err_msg=name)
+        out.backward(tg.tensor(upstream.astype(np.float32)))
+        np.testing.assert_allclose(t.grad.data, expected_grads[name], rtol=1e-4, atol=1e-5,
+                                   err_msg=name)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_family_second_order_through_the_recorded_backward(name):
+    x = tg.tensor(np.random.default_rng(2).standard_normal((5, 3)), requires_grad=True)
+    for axis in (0, 1):
+        assert tg.gradcheck(lambda t, a=axis: getattr(t, name)(a), [x])
+        assert tg.gradgradcheck(lambda t, a=axis: getattr(t, name)(a), [x])
+
+
+def test_integer_logits_give_float64_probabilities():
+    out = tg.tensor([1, 2, 3]).softmax(0)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.data, reference_softmax(np.array([1.0, 2.0, 3.0]), 0))
+
+
+def test_empty_rows_and_classes():
+    for shape in [(0, 4), (3, 0)]:
+        x = tg.zeros(*shape, requires_grad=True)
+        for name in ("softmax", "log_softmax"):
+            out = getattr(x, name)(-1)
+            assert out.shape == shape
+            out.sum().backward()
+            assert x.grad.shape == shape
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_one_op_path_matches_the_general_path(reduction):
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((32, 7))
+    target = tg.tensor(rng.integers(0, 7, 32))
+    losses, grads = [], []
+    # no weight: the one-op path; a weight of ones: the general path, same numbers
+    for weight in (None, tg.ones(7, dtype=np.float64)):
+        logp = tg.tensor(logits, requires_grad=True)
+        loss = F.nll_loss(logp.log_softmax(1), target, weight=weight, reduction=reduction)
+        loss.backward(tg.ones_like(loss))
+        losses.append(loss.data)
+        grads.append(logp.grad.data)
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-12)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-15)
+
+
+def test_log_softmax_then_nll_loss_is_cross_entropy():
+    rng = np.random.default_rng(4)
+    logits, target = rng.standard_normal((16, 5)), tg.tensor(rng.integers(0, 5, 16))
+    a = tg.tensor(logits, requires_grad=True)
+    b = tg.tensor(logits, requires_grad=True)
+    two_ops = F.nll_loss(F.log_softmax(a, dim=1), target)
+    fused = F.cross_entropy(b, target)
+    two_ops.backward()
+    fused.backward()
+    np.testing.assert_allclose(two_ops.data, fused.data, rtol=1e-12)
+    np.testing.assert_allclose(a.grad.data, b.grad.data, rtol=1e-10, atol=1e-15)
+    # second order through both ops' recorded backward
+    assert tg.gradgradcheck(lambda t: F.nll_loss(t.log_softmax(1), target), [a])
+
+
+def test_nll_loss_rejects_out_of_range_targets_before_the_op():
+    logp = tg.zeros(3, 4, requires_grad=True)
+    for bad in ([0, 4, 1], [0, -1, 1]):
+        with pytest.raises(IndexError, match=r"nll_loss: target class indices must lie in "
+                                             r"\[0, 4\)"):
+            F.nll_loss(logp, tg.tensor(bad))
