@@ -56,9 +56,10 @@ LESSONS: dict[str, Lesson] = {lesson.name: lesson for lesson in (
            "sum, max, min, cumsum: a gradient copied back over the reduced axes"),
     Lesson("movement", 3, ("tinygrad_edu.ops.movement",),
            "reshape, permute, expand, indexing, pad, cat: each backward is another movement"),
-    Lesson("matmul", 4, ("tinygrad_edu.ops.linalg", "tinygrad_edu.ops.nn_ops"),
+    Lesson("matmul", 4, ("tinygrad_edu.ops.linalg", "tinygrad_edu.ops.nn_ops",
+                         "tinygrad_edu.ops.losses"),
            "matrix products, batched and broadcast, and the fused layers and losses (linear, "
-           "softmax, log-softmax, cross-entropy, nll loss, batch norm)"),
+           "softmax, log-softmax, batch norm; cross-entropy, nll, mse, binary cross-entropy)"),
     Lesson("im2col", 5, ("tinygrad_edu.ops.window", "tinygrad_edu.ops.pool"),
            "unfold (im2col) and fold (col2im), each the other's adjoint, and max pooling "
            "(its gradient folded back to the chosen elements)"),

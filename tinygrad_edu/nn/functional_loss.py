@@ -2,9 +2,10 @@
 
 Targets are constants outside the graph. cross_entropy hands the logits and the class
 indices (or, with class weights, label smoothing or ignored targets, a weight array per
-row) to one fused op (ops/nn_ops.py CrossEntropy); nll_loss is one op (NllLoss) for
-class indices without weights or ignored targets, and picks the targets' entries by
-indexing otherwise; the others are composites of Tensor ops.
+row) to one op (ops/losses.py CrossEntropy). nll_loss (class indices without weights
+or ignored targets), mse_loss and binary_cross_entropy_with_logits (without weights)
+are one op each too, and composites otherwise (nll_loss picks the targets' entries by
+indexing); the other losses are composites of Tensor ops.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import numpy as np
 
 from ..backend import array_module, transfer
 from ..engine import named_scope
-from ..ops.nn_ops import CrossEntropy, NllLoss
+from ..ops.losses import BceWithLogits, CrossEntropy, MseLoss, NllLoss
 from ..tensor import Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -318,6 +319,9 @@ def mse_loss(input: Tensor, target: Any, size_average: Any = None,  # noqa: A002
     check_reduction(name, reduction)
     target = as_target(input, target)
     check_same_shape(name, input, target)
+    if weight is None and input.data.size:  # one op (ops/losses.py)
+        scale = 1.0 / input.data.size if reduction == "mean" else 1.0
+        return MseLoss.apply(input, target, reduce=reduction != "none", scale=scale)
     diff = input - target
     return reduce_weighted(name, diff * diff, input, weight, reduction, mean_by_weights=True)
 
@@ -348,8 +352,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
 
         max(x, 0) - x * y + log(1 + exp(-|x|))
 
-    (exp of a non-positive number only). max(x, 0) and |x| are written as x times
-    a constant sign so that both use the same side at x = 0, where the loss is
+    (exp of a non-positive number only), one op (its gradient sigmoid(x) - y). With
+    `weight` or `pos_weight` it is a composite, where max(x, 0) and |x| are written as
+    x times a constant sign so that both use the same side at x = 0, where the loss is
     smooth: its gradient there is 0.5 - y. With pos_weight p the positive term
     is weighted: (1 - y) x + (1 + (p - 1) y) softplus(-x), as PyTorch; `weight`
     (broadcast to the input) rescales each element's loss before the reduction."""
@@ -362,6 +367,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any,  # noqa: A002
                         f"shaped like the input, got dtype {raw_dtype}")
     target = as_target(input, target)
     check_same_shape(name, input, target)
+    if weight is None and pos_weight is None and input.data.size:  # one op (ops/losses.py)
+        scale = 1.0 / input.data.size if reduction == "mean" else 1.0
+        return BceWithLogits.apply(input, target, reduce=reduction != "none", scale=scale)
     positive = input.data >= 0
     sign = array_module(positive).where(positive, 1.0, -1.0).astype(input.dtype)
     # log(1 + exp(-|x|)), always finite

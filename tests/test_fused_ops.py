@@ -1,7 +1,9 @@
-"""Softmax, LogSoftmax and NllLoss as single ops (ops/nn_ops.py): values and gradients
-against float64 references on every layout the forward treats differently (a short last
-axis through the transposed copy, N-d C-ordered arrays reshaped to rows, views that are
-not C-ordered, other axes), and nll_loss's one-op path against its general path."""
+"""Softmax and LogSoftmax (ops/nn_ops.py), and NllLoss, MseLoss and BceWithLogits
+(ops/losses.py) as single ops: values and gradients against float64 references on
+every layout the softmax forward treats differently (a short last axis through the
+transposed copy, N-d C-ordered arrays reshaped to rows, views that are not C-ordered,
+other axes), and each loss's one-op path against its composite path (taken with a
+weight of ones): the same numbers, and gradients for the input and the target."""
 
 import numpy as np
 import pytest
@@ -115,3 +117,46 @@ def test_nll_loss_rejects_out_of_range_targets_before_the_op():
         with pytest.raises(IndexError, match=r"nll_loss: target class indices must lie in "
                                              r"\[0, 4\)"):
             F.nll_loss(logp, tg.tensor(bad))
+
+
+LOSSES = {
+    "mse_loss": (F.mse_loss, "weight", lambda shape: np.random.default_rng(5).standard_normal(
+        shape)),
+    "binary_cross_entropy_with_logits": (F.binary_cross_entropy_with_logits, "weight",
+                                         lambda shape: np.random.default_rng(5).random(shape)),
+}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_one_op_losses_match_their_composite_path(name, reduction):
+    loss_fn, weight_name, make_target = LOSSES[name]
+    shape = (16, 5)
+    logits = np.random.default_rng(6).standard_normal(shape) * 3
+    logits[0, :3] = [0.0, 40.0, -40.0]  # the kink of |x| and saturated sigmoids
+    target_values = make_target(shape)
+    results = []
+    for weight in (None, tg.ones(*shape, dtype=np.float64)):
+        x = tg.tensor(logits, requires_grad=True)
+        target = tg.tensor(target_values, requires_grad=True)
+        extra = {} if weight is None else {weight_name: weight}
+        loss = loss_fn(x, target, reduction=reduction, **extra)
+        loss.backward(tg.ones_like(loss))
+        results.append((loss.data, x.grad.data, target.grad.data))
+    for one_op, composite, what in zip(*results, ("loss", "input grad", "target grad")):
+        np.testing.assert_allclose(one_op, composite, rtol=1e-12, atol=1e-14, err_msg=what)
+
+
+def test_one_op_losses_in_float32_at_large_logits():
+    x = tg.tensor(np.array([1e4, -1e4, 1e4, -1e4, 0.0], np.float32), requires_grad=True)
+    y = tg.tensor(np.array([1.0, 0.0, 0.0, 1.0, 0.25], np.float32))
+    loss = F.binary_cross_entropy_with_logits(x, y, reduction="sum")
+    assert loss.dtype == np.float32
+    np.testing.assert_allclose(loss.data, 2e4 + np.log(2), rtol=1e-6)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.data, [0, 0, 1, -1, 0.25], atol=1e-6)
+    a = tg.tensor(np.full(1000, 1e3, np.float32), requires_grad=True)
+    mse = F.mse_loss(a, tg.zeros(1000))
+    np.testing.assert_allclose(mse.data, 1e6, rtol=1e-6)
+    mse.backward()
+    np.testing.assert_allclose(a.grad.data, np.full(1000, 2.0), rtol=1e-6)
