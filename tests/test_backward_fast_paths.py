@@ -101,6 +101,46 @@ def test_cross_entropy_fast_path_matches_tensor_rule(reduction, data):
     assert_same(fast, recorded)
 
 
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_softmax_family_fast_path_matches_tensor_rule(name, data):
+    shape = data.draw(hnp.array_shapes(max_dims=3, max_side=4))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x, upstream = data.draw(arrays(shape)), data.draw(arrays(shape))
+    fast, recorded = both_branches(lambda t: getattr(t, name)(axis), [x], upstream)
+    assert_same(fast, recorded)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_nll_loss_fast_path_matches_tensor_rule(reduction, data):
+    rows, classes = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 5))
+    logp = data.draw(arrays((rows, classes)))
+    target = np.array(data.draw(st.lists(st.integers(0, classes - 1),
+                                         min_size=rows, max_size=rows)))
+    upstream = data.draw(arrays((rows,))) if reduction == "none" else None
+    fast, recorded = both_branches(
+        lambda t: F.nll_loss(t, tg.tensor(target), reduction=reduction), [logp], upstream)
+    assert_same(fast, recorded)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", ["mse_loss", "binary_cross_entropy_with_logits"])
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_elementwise_loss_fast_paths_match_tensor_rule(name, reduction, data):
+    # both inputs take gradients: the target's gradient has its own fast path
+    shape = data.draw(hnp.array_shapes(max_dims=2, max_side=4))
+    x, target = data.draw(arrays(shape)), data.draw(arrays(shape))
+    upstream = data.draw(arrays(shape)) if reduction == "none" else None
+    loss = getattr(F, name)
+    fast, recorded = both_branches(lambda a, b: loss(a, b, reduction=reduction), [x, target],
+                                   upstream)
+    assert_same(fast, recorded)
+
+
 @settings(max_examples=30, deadline=None)
 @given(data=st.data(), spatial=st.integers(0, 2))
 def test_batch_norm_fast_path_matches_tensor_rule(data, spatial):
