@@ -3,7 +3,9 @@
 every layout the softmax forward treats differently (a short last axis through the
 transposed copy, N-d C-ordered arrays reshaped to rows, views that are not C-ordered,
 other axes), and each loss's one-op path against its composite path (taken with a
-weight of ones): the same numbers, and gradients for the input and the target."""
+weight of ones): the same numbers, and gradients for the input and the target. Class
+indices changed after the loss: an error for a target tensor changed in place (as in
+PyTorch), nothing for NumPy data (copied)."""
 
 import numpy as np
 import pytest
@@ -160,3 +162,53 @@ def test_one_op_losses_in_float32_at_large_logits():
     np.testing.assert_allclose(mse.data, 1e6, rtol=1e-6)
     mse.backward()
     np.testing.assert_allclose(a.grad.data, np.full(1000, 2.0), rtol=1e-6)
+
+
+INDEX_LOSSES = {
+    "cross_entropy": F.cross_entropy,
+    "nll_loss": F.nll_loss,
+    # the composite paths (not one op): they copy the indices they read
+    "nll_loss, weighted": lambda x, t: F.nll_loss(x, t, weight=tg.ones(3, dtype=np.float64)),
+    "nll_loss, with ignore_index": lambda x, t: F.nll_loss(x, t, ignore_index=1),
+}
+
+
+@pytest.mark.parametrize("name", list(INDEX_LOSSES))
+def test_class_indices_changed_in_place_before_backward(name):
+    # one op reads the target tensor in backward: an error, as in PyTorch (the gradient
+    # would otherwise be that of other targets); a composite path reads its own copy
+    loss_fn = INDEX_LOSSES[name]
+    for shape, change in [((4,), (0,)), ((2, 2), (0, 0))]:
+        x = tg.tensor(np.random.default_rng(8).standard_normal((4, 3)), requires_grad=True)
+        x_in = x if len(shape) == 1 else x.reshape(2, 2, 3).permute(0, 2, 1)  # (N, C, d1)
+        target = tg.tensor(np.array([0, 1, 2, 1]).reshape(shape))
+        loss = loss_fn(x_in, target)
+        target[change] = 2
+        if "," in name:  # a composite path copies the indices it reads: the gradient
+            loss.backward()  # of the loss as it was computed, no error
+            fresh = tg.tensor(x.numpy(), requires_grad=True)
+            fresh_in = fresh if len(shape) == 1 else fresh.reshape(2, 2, 3).permute(0, 2, 1)
+            loss_fn(fresh_in, tg.tensor(np.array([0, 1, 2, 1]).reshape(shape))).backward()
+            np.testing.assert_array_equal(x.grad.numpy(), fresh.grad.numpy())
+            continue
+        with pytest.raises(RuntimeError, match=r"modified by an inplace operation: the input "
+                                               r"1 of (crossentropy|nllloss)"):
+            loss.backward()
+
+
+@pytest.mark.parametrize("name", list(INDEX_LOSSES))
+def test_class_indices_from_numpy_are_copied(name):
+    # NumPy data passed to an op is copied, as PyTorch's tensor() does: changing the array
+    # after the loss leaves the gradient that of the targets the loss was computed with
+    loss_fn = INDEX_LOSSES[name]
+    logits = np.random.default_rng(9).standard_normal((4, 3))
+    grads = []
+    for change in (False, True):
+        x = tg.tensor(logits, requires_grad=True)
+        target = np.array([0, 1, 2, 1])
+        loss = loss_fn(x, target)
+        if change:
+            target[:] = 2
+        loss.backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])

@@ -215,11 +215,11 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     shape = tuple(input.shape)
     logits = _classes_last(name, input)
     w = _class_weight(name, weight, logits.shape[1], logits)
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target.data if isinstance(target, Tensor) else np.array(target)  # data: a copy
     if w is None and not label_smoothing and t.dtype.kind in "iu":
         flat, ignores_some = _checked_indices(name, shape, t, ignore_index)
         if not ignores_some:
-            return _picked_loss(logits, flat, shape, reduction)
+            return _picked_loss(logits, _index_input(target, flat), shape, reduction)
     q, count = _target_weights(name, shape, logits.dtype, target, label_smoothing, w,
                                ignore_index)
     if reduction == "none":
@@ -231,11 +231,23 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     return loss + math.nan if reduction == "mean" and not count else loss
 
 
-def _picked_loss(logits: Tensor, flat: Any, shape: tuple[int, ...], reduction: str) -> Tensor:
-    """cross_entropy for class indices with every target counted and no class weights:
-    the op reads each row's target entry rather than a row of one-hot weights (measured
-    on 128 x 10 logits: forward 38 -> 28 us, forward and backward 57 -> 46 us)."""
-    targets = _constant(flat)
+def _index_input(target: Any, flat: Any) -> Tensor:
+    """The class indices `flat` (target's data as one row) as an op's input: the target
+    tensor itself, or a view of it, so that changing it in place before backward is an
+    error (as in PyTorch) instead of a gradient for other classes; other data, copied
+    by the caller, as a constant."""
+    if isinstance(target, Tensor):
+        return target if target.ndim == 1 else target.reshape(-1)
+    return _constant(flat)
+
+
+def _picked_loss(logits: Tensor, targets: Tensor, shape: tuple[int, ...],
+                 reduction: str) -> Tensor:
+    """cross_entropy for class indices `targets` (one row) with every target counted and
+    no class weights: the op reads each row's target entry rather than a row of one-hot
+    weights (measured on 128 x 10 logits: forward 38 -> 28 us, forward and backward
+    57 -> 46 us)."""
+    flat = targets.data
     if reduction == "none":
         loss = CrossEntropy.apply(logits, targets, reduce=False)
         return loss.reshape(_expected_target_shape(shape))
@@ -258,7 +270,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     name = "nll_loss"
     check_legacy(name, size_average, reduce)
     check_reduction(name, reduction)
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target.data if isinstance(target, Tensor) else np.array(target)  # data: a copy
     if t.dtype.kind == "f":
         raise TypeError(
             f"nll_loss: target must hold integer class indices (int64), got dtype {t.dtype}"
@@ -268,17 +280,20 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None,  # noqa: A002
     w = _class_weight(name, weight, logp.shape[1], logp)
     flat, ignores_some = _checked_indices(name, shape, t, ignore_index)
     if w is None and not ignores_some and flat.size:  # the usual call: one op
+        targets = _index_input(target, flat)
         if reduction == "none":
-            loss = NllLoss.apply(logp, _constant(flat), reduce=False)
+            loss = NllLoss.apply(logp, targets, reduce=False)
             return loss.reshape(_expected_target_shape(shape))
         mean_scale = 1.0 / flat.size if reduction == "mean" else 1.0
-        return NllLoss.apply(logp, _constant(flat), reduce=True, scale=mean_scale)
+        return NllLoss.apply(logp, targets, reduce=True, scale=mean_scale)
     xp = array_module(flat)
     kept = flat != ignore_index
     everything = bool(kept.all())
-    safe = flat if everything else xp.where(kept, flat, 0)  # ignored rows read class 0...
+    # ignored rows read class 0 (and count 0, below); a copy either way, so that changing
+    # the target in place cannot change the gradient's indices
+    safe = flat.copy() if everything else xp.where(kept, flat, 0)
     picked = logp[xp.arange(flat.size), safe]
-    scale = None if everything else kept.astype(logp.dtype)  # ...and count 0
+    scale = None if everything else kept.astype(logp.dtype)
     if w is not None:
         scale = w[safe] if scale is None else scale * w[safe]
     if scale is not None:
