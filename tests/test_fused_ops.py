@@ -212,3 +212,29 @@ def test_class_indices_from_numpy_are_copied(name):
         loss.backward()
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "binary_cross_entropy_with_logits", "l1_loss",
+                                  "smooth_l1_loss", "huber_loss"])
+def test_targets_from_numpy_are_copied(name):
+    loss_fn = getattr(F, name)
+    grads = []
+    for change in (False, True):
+        x = tg.tensor(np.linspace(-1.0, 1.0, 6), requires_grad=True)
+        target = np.linspace(0.1, 0.9, 6)
+        loss = loss_fn(x, target)
+        if change:
+            target[:] = 0.5
+        loss.backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "binary_cross_entropy_with_logits"])
+def test_target_tensors_changed_in_place_before_backward_are_an_error(name):
+    x = tg.tensor(np.linspace(-1.0, 1.0, 6), requires_grad=True)
+    target = tg.tensor(np.linspace(0.1, 0.9, 6))
+    loss = getattr(F, name)(x, target)
+    target[0] = 0.5
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation: the input 1"):
+        loss.backward()

@@ -319,8 +319,9 @@ def check_same_shape(name: str, input: Tensor, target: Tensor) -> None:  # noqa:
 def as_target(input: Tensor, target: Any) -> Tensor:  # noqa: A002
     if isinstance(target, Tensor):
         return target
-    # plain data (a number, a list) is made on the input's device
-    return _constant(transfer(np.asarray(target, dtype=input.dtype), input.device.type))
+    # plain data (a number, a list) is made on the input's device; NumPy data is copied,
+    # so that changing the array before backward leaves the gradient as computed
+    return _constant(transfer(np.array(target, dtype=input.dtype), input.device.type))
 
 
 @named_scope("mse_loss")
