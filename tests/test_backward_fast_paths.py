@@ -183,6 +183,62 @@ def test_binary_fast_paths_keep_the_gradient_dtype():
     np.testing.assert_allclose(x.grad.numpy(), [0.5, 1.5])
 
 
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_pow_fast_path_matches_tensor_rule(data):
+    shape = data.draw(hnp.array_shapes(max_dims=2, max_side=4))
+    upstream = data.draw(arrays(shape))
+    if data.draw(st.booleans()):  # x ** a constant, any sign of x (0 included)
+        exponent = data.draw(st.sampled_from([2, 3, 1, 0, 0.5, -1]))
+        x = data.draw(arrays(shape))
+        if exponent in (0.5, -1):
+            x = np.abs(x) + 0.5
+        with np.errstate(all="ignore"):  # 0 ** -1 and the like: inf on both branches
+            fast, recorded = both_branches(lambda t: t ** exponent, [x], upstream)
+    else:  # x ** y with both taking gradients, a base of 0 included
+        x = np.abs(data.draw(arrays(shape)))
+        x.flat[0] = 0.0
+        y = data.draw(arrays(shape))
+        y.flat[0] = abs(y.flat[0])
+        with np.errstate(all="ignore"):  # 0 ** negative: inf on both branches, as NumPy
+            fast, recorded = both_branches(lambda a, b: a ** b, [x, y], upstream)
+    assert_same(fast, recorded)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32, np.int64])
+def test_power_of_two_by_a_multiply_is_numpys_power(dtype):
+    from tinygrad_edu.ops.elementwise import power
+
+    rng = np.random.default_rng(0)
+    if np.dtype(dtype).kind == "f":
+        x = rng.standard_normal(20000) * 10.0 ** rng.integers(-30, 30, 20000)
+        with np.errstate(over="ignore"):  # some overflow to inf on the way: wanted
+            x = x.astype(dtype)
+        x[:6] = [np.inf, -np.inf, np.nan, 0.0, -0.0, np.finfo(dtype).max]
+    else:
+        x = rng.integers(-1000, 1000, 20000).astype(dtype)
+    two = np.array(2, dtype)
+    with np.errstate(all="ignore"):
+        mine, numpys = power(x, two), np.power(x, two)
+    assert mine.dtype == numpys.dtype
+    np.testing.assert_array_equal(mine, numpys)
+    np.testing.assert_array_equal(np.signbit(mine), np.signbit(numpys))
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_sum_fast_path_matches_tensor_rule(data):
+    shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=3, max_side=3))
+    axis = data.draw(st.one_of(st.none(), st.integers(-max(len(shape), 1), max(len(shape) - 1, 0))
+                               if shape else st.none()))
+    keepdims = data.draw(st.booleans())
+    x = data.draw(arrays(shape))
+    out_shape = np.sum(x, axis=axis, keepdims=keepdims).shape
+    fast, recorded = both_branches(lambda t: t.sum(axis, keepdims=keepdims), [x],
+                                   data.draw(arrays(out_shape)))
+    assert_same(fast, recorded)
+
+
 @settings(max_examples=30, deadline=None)
 @given(data=st.data())
 def test_matmul_fast_path_matches_tensor_rule(data):

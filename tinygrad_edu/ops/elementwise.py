@@ -150,6 +150,18 @@ class Neg(Function):
     domain = unary_domain(lambda x: -x)
 
 
+def power(x: Any, y: Any) -> Any:
+    """x ** y; by a multiply where y is a NumPy scalar 2 of x's dtype (x ** 2 in a loss,
+    and its gradient's x ** 1): the same numbers, since both round the exact product
+    once, 5x faster than NumPy's power (128 x 128 float32: 9.5 -> 1.9 us)."""
+    if type(y) is np.ndarray and y.ndim == 0 and y.dtype == x.dtype and type(x) is np.ndarray:
+        if y == 2:
+            return x * x
+        if y == 1:
+            return x.copy()
+    return array_module(x).power(x, y)
+
+
 class Pow(Function):
     """d(x ** y)/dx = y * x ** (y - 1), d(x ** y)/dy = x ** y * log(x); where these are
     0 * inf, PyTorch's values: dx 0 at x == y == 0, dy 0 at x == 0 with y >= 0."""
@@ -157,11 +169,13 @@ class Pow(Function):
                      ("{x}^{y} · log({x})", "{out} · log({x})"))
 
     def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        out = array_module(x).power(x, y)
+        out = power(x, y)
         ctx.save_for_backward(x, y, out)
         return out
 
     def backward(ctx, grad: Any) -> tuple:
+        if not is_grad_enabled():  # not recorded: the same rule on the arrays
+            return ctx.backward_arrays(grad)
         x, y, out = ctx.saved_tensors
         gx = gy = None
         if ctx.needs_input_grad[0]:
@@ -175,6 +189,22 @@ class Pow(Function):
             flat = (x.data == 0) & (y.data >= 0)
             base = x.where(~flat, 1.0) if flat.any() else x
             gy = _grad_for(ctx, 1, grad * out * base.log())
+        return gx, gy
+
+    def backward_arrays(ctx, grad: Any) -> tuple:
+        """backward's arithmetic, in its order, on the arrays: x ** 2 in a hand-written
+        loss is common, and its recorded rule is five Tensor ops."""
+        x, y, out = ctx.saved_arrays
+        xp, g, wrap = array_module(x), grad.data, grad.wrap
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            flat = (y == 0) & (x == 0)
+            base = xp.where(flat, x.dtype.type(1), x) if flat.any() else x
+            gx = _grad_for(ctx, 0, wrap(g * y * power(base, y - 1)))
+        if ctx.needs_input_grad[1]:
+            flat = (x == 0) & (y >= 0)
+            base = xp.where(flat, x.dtype.type(1), x) if flat.any() else x
+            gy = _grad_for(ctx, 1, wrap(g * out * xp.log(base)))
         return gx, gy
 
     @staticmethod

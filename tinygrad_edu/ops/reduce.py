@@ -6,8 +6,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..backend import as_array
-from ..engine import Function
+from ..backend import array_module, as_array
+from ..engine import Function, is_grad_enabled
 from .domain import Picker, Sample, reduce_domain
 
 
@@ -48,6 +48,9 @@ class Sum(Function):
     def backward(ctx, grad: Any) -> Any:
         (x,) = ctx.parents
         kept = _kept_shape(x.shape, ctx.params["axis"])
+        if not is_grad_enabled():  # not recorded: the same view, without two Tensor ops
+            g = grad.data.reshape(kept)
+            return grad.wrap(array_module(g).broadcast_to(g, x.shape))
         return grad.reshape(kept).expand(x.shape)
 
     domain = reduce_domain(lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims))
