@@ -1,9 +1,10 @@
 """Make a lesson file from the library's own source, so the kit always matches it.
 
 Each op keeps its docstring (the rule), forward and domain; its backward body is
-replaced by `raise NotImplementedError("write me: <rule>")`. A backward that the op
-inherits from a shared base (Max and Min share one) becomes a method of each op, so
-every op has its own to write. viz's `local_formula` tables go (they spell out the
+replaced by `raise NotImplementedError("write me: <rule>")`, and a `backward_arrays`
+method (the same rule on arrays) goes. A backward that the op inherits from a shared
+base (Max and Min share one) becomes a method of each op, so every op has its own to
+write. viz's `local_formula` tables go (they spell out the
 answer), and so does `grads_fit_inputs` (the engine checks a student's gradients). Op
 names get the kit's prefix, relative imports become absolute, and with `solved=True` the
 library's backward bodies are kept: the reference solution.
@@ -29,6 +30,9 @@ Edit = tuple[int, int, list[str]]  # replace lines [first, last) (0-based) by ne
 # class attributes a lesson leaves out: viz's formulas spell out the answer, and a
 # student's backward must not promise the engine gradients it has not checked
 DROPPED_ATTRIBUTES = ("local_formula", "grads_fit_inputs")
+# methods a lesson leaves out: an op's backward on arrays (for the unrecorded pass) is
+# the answer; the student's backward replaces the library's, which called it
+DROPPED_METHODS = ("backward_arrays",)
 
 
 @dataclass
@@ -159,6 +163,9 @@ def _class_edits(node: ast.ClassDef, cls: type[Function], is_op: bool, module: M
              if isinstance(stmt, ast.Assign)
              and any(isinstance(t, ast.Name) and t.id in DROPPED_ATTRIBUTES
                      for t in stmt.targets)]
+    if not solved:
+        edits += [_removal(stmt, lines) for stmt in node.body
+                  if isinstance(stmt, ast.FunctionDef) and stmt.name in DROPPED_METHODS]
     own = _method(node, "backward")
     if not is_op:  # a shared base: its backward moves into each op that inherits it
         return edits + ([_removal(own, lines)] if own is not None else [])
