@@ -200,34 +200,32 @@ def test_class_indices_changed_in_place_before_backward(name):
 def test_class_indices_from_numpy_are_copied(name):
     # NumPy data passed to an op is copied, as PyTorch's tensor() does: changing the array
     # after the loss leaves the gradient that of the targets the loss was computed with
-    loss_fn = INDEX_LOSSES[name]
-    logits = np.random.default_rng(9).standard_normal((4, 3))
+    kept, changed = grads_with_numpy_target_changed(
+        INDEX_LOSSES[name], np.random.default_rng(9).standard_normal((4, 3)), [0, 1, 2, 1], 2)
+    np.testing.assert_array_equal(kept, changed)
+
+
+def grads_with_numpy_target_changed(loss_fn, logits, target_values, new_value):
+    """The input's gradient of loss_fn(x, target) for a NumPy target: left as it is, and
+    set to `new_value` between the loss and backward()."""
     grads = []
     for change in (False, True):
         x = tg.tensor(logits, requires_grad=True)
-        target = np.array([0, 1, 2, 1])
+        target = np.array(target_values)
         loss = loss_fn(x, target)
         if change:
-            target[:] = 2
+            target[:] = new_value
         loss.backward()
         grads.append(x.grad.numpy())
-    np.testing.assert_array_equal(grads[0], grads[1])
+    return grads
 
 
 @pytest.mark.parametrize("name", ["mse_loss", "binary_cross_entropy_with_logits", "l1_loss",
                                   "smooth_l1_loss", "huber_loss"])
 def test_targets_from_numpy_are_copied(name):
-    loss_fn = getattr(F, name)
-    grads = []
-    for change in (False, True):
-        x = tg.tensor(np.linspace(-1.0, 1.0, 6), requires_grad=True)
-        target = np.linspace(0.1, 0.9, 6)
-        loss = loss_fn(x, target)
-        if change:
-            target[:] = 0.5
-        loss.backward()
-        grads.append(x.grad.numpy())
-    np.testing.assert_array_equal(grads[0], grads[1])
+    kept, changed = grads_with_numpy_target_changed(
+        getattr(F, name), np.linspace(-1.0, 1.0, 6), np.linspace(0.1, 0.9, 6), 0.5)
+    np.testing.assert_array_equal(kept, changed)
 
 
 @pytest.mark.parametrize("name", ["mse_loss", "binary_cross_entropy_with_logits"])
