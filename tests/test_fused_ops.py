@@ -236,3 +236,23 @@ def test_target_tensors_changed_in_place_before_backward_are_an_error(name):
     target[0] = 0.5
     with pytest.raises(RuntimeError, match=r"modified by an inplace operation: the input 1"):
         loss.backward()
+
+
+@pytest.mark.parametrize("target_dtype", [np.float64, np.float16])
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_one_op_losses_promote_dtypes_as_their_composites(name, target_dtype):
+    # float32 logits and a float64 target: a float64 loss, as PyTorch and the composite
+    loss_fn, weight_name, make_target = LOSSES[name]
+    logits = np.random.default_rng(10).standard_normal((6, 3)).astype(np.float32)
+    target = make_target((6, 3)).astype(target_dtype)
+    results = []
+    for weight in (None, tg.ones(6, 3)):
+        x = tg.tensor(logits, requires_grad=True)
+        loss = loss_fn(x, tg.tensor(target), **({} if weight is None else {weight_name: weight}))
+        loss.backward()
+        results.append((loss, x.grad))
+    (one_op, one_grad), (composite, composite_grad) = results
+    assert one_op.dtype == composite.dtype == np.promote_types(np.float32, target_dtype)
+    assert one_grad.dtype == composite_grad.dtype == np.float32
+    np.testing.assert_allclose(one_op.numpy(), composite.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(one_grad.numpy(), composite_grad.numpy(), rtol=1e-5, atol=1e-7)

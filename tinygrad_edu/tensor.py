@@ -965,8 +965,8 @@ class Tensor:
 
     def _stable_shift(self, axis: Any) -> Tensor:
         """The max along `axis` as a constant, for logsumexp: subtracting it keeps exp()
-        from overflowing and leaves the result unchanged. An infinite max becomes 0
-        (logsumexp of a row holding +inf is then inf, of a row of -inf -inf)."""
+        from overflowing and leaves the result unchanged. An infinite max becomes 0, so
+        that logsumexp is inf for a row holding +inf and -inf for a row of -inf."""
         xp = array_module(self.data)
         if self.data.size == 0:
             return Tensor.wrap(xp.zeros((), dtype=self.dtype))

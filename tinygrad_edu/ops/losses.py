@@ -184,7 +184,7 @@ class MseLoss(Function):
             if scale != 1.0:
                 squares *= scale
             return squares
-        # one dot product: no array of squares (a 128 x 128 loss: 14 -> 5 us)
+        # one dot product, no array of squares (128 x 128 float32: 4.5 -> 1.1 us)
         return scale * array_module(diff).vdot(diff, diff)
 
     def backward(ctx, grad: Any) -> tuple:
@@ -219,8 +219,7 @@ class BceWithLogits(Function):
         xp = array_module(x)
         small = xp.exp(-xp.abs(x))  # exp of a non-positive number: never overflows
         ctx.save_for_backward(small)
-        terms = xp.maximum(x, 0)
-        terms -= x * target
+        terms = xp.maximum(x, 0) - x * target  # a new array, in the promoted dtype
         terms += xp.log1p(small)
         if reduce:
             return scale * terms.sum()
@@ -239,8 +238,7 @@ class BceWithLogits(Function):
             if needs[0]:
                 sigmoid = xp.where(x.data >= 0, 1.0, small).astype(small.dtype, copy=False)
                 sigmoid /= 1.0 + small
-                sigmoid -= target.data
-                gx = grad.wrap(sigmoid * g.data)
+                gx = grad.wrap((sigmoid - target.data) * g.data)  # promoted, as the rule
             if needs[1]:
                 gy = grad.wrap(x.data * -g.data)
             return gx, gy
