@@ -25,7 +25,7 @@ import numpy as np
 from ..backend import array_module
 from ..engine import Function, is_grad_enabled
 from .domain import Picker, Sample
-from .nn_ops import row_reduced
+from .nn_ops import row_reduced, shifted_by_max
 
 
 class CrossEntropy(Function):
@@ -48,7 +48,7 @@ class CrossEntropy(Function):
         # x - max is exact, and log(sum(exp)) is in [0, log C]: no large number is
         # added and taken away again, so losses at logits of 1e5 are exact in float32
         xp = array_module(x)
-        shifted = x - row_reduced(x, "max") if x.size else x.copy()
+        shifted = shifted_by_max(x, 1)
         e = xp.exp(shifted)
         total = row_reduced(e, "sum")
         e /= total
