@@ -130,8 +130,8 @@ def shifted_by_max(x: Any, axis: Any) -> Any:
         x = x.astype(np.float64)
     if not x.size:
         return x.copy()
-    with np.errstate(invalid="ignore"):  # inf - inf: the nan PyTorch gives, no warning
-        return x - reduced_along(x, "max", axis)
+    # no np.errstate around it (1.3 us on 128 x 10): inf - inf warns, as NumPy does
+    return x - reduced_along(x, "max", axis)
 
 
 class Softmax(Function):
@@ -143,8 +143,7 @@ class Softmax(Function):
     def forward(ctx, x: np.ndarray, axis: Any = -1) -> np.ndarray:
         e = array_module(x).exp(shifted_by_max(x, axis))
         if e.size:
-            with np.errstate(invalid="ignore"):  # 0 / 0 for a row of -inf: nan, as PyTorch
-                e /= reduced_along(e, "sum", axis)
+            e /= reduced_along(e, "sum", axis)
         ctx.save_for_backward(e)
         return e
 
@@ -178,8 +177,7 @@ class LogSoftmax(Function):
         xp = array_module(x)
         y = shifted_by_max(x, axis)
         if y.size:
-            with np.errstate(invalid="ignore", divide="ignore"):  # a row of -inf: nan
-                y -= xp.log(reduced_along(xp.exp(y), "sum", axis))
+            y -= xp.log(reduced_along(xp.exp(y), "sum", axis))
         ctx.save_for_backward(y)
         return y
 
