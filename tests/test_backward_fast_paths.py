@@ -113,6 +113,19 @@ def test_softmax_family_fast_path_matches_tensor_rule(name, data):
     assert_same(fast, recorded)
 
 
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), keepdims=st.booleans())
+def test_logsumexp_fast_path_matches_tensor_rule(data, keepdims):
+    shape = data.draw(hnp.array_shapes(max_dims=3, max_side=4))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = data.draw(arrays(shape))
+    out_shape = tuple(1 if i == axis % len(shape) else side for i, side in enumerate(shape)
+                      if keepdims or i != axis % len(shape))
+    upstream = data.draw(arrays(out_shape))
+    fast, recorded = both_branches(lambda t: t.logsumexp(axis, keepdims), [x], upstream)
+    assert_same(fast, recorded)
+
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("name", ["mse_loss", "binary_cross_entropy_with_logits"])
 @settings(max_examples=30, deadline=None)

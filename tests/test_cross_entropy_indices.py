@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu.nn import functional as F  # noqa: N812
-from tinygrad_edu.ops.nn_ops import row_reduced
+from tinygrad_edu.ops.reduce import row_reduced
 
 
 @st.composite

@@ -1,4 +1,4 @@
-"""Softmax and LogSoftmax (ops/nn_ops.py), and NllLoss, MseLoss and BceWithLogits
+"""Softmax, LogSoftmax and LogSumExp (ops/nn_ops.py), and NllLoss, MseLoss and BceWithLogits
 (ops/losses.py) as single ops: values and gradients against float64 references on
 every layout the softmax forward treats differently (a short last axis through the
 transposed copy, N-d C-ordered arrays reshaped to rows, views that are not C-ordered,
@@ -55,6 +55,21 @@ def test_softmax_family_values_and_gradients_on_every_layout(layout):
         out.backward(tg.tensor(upstream.astype(np.float32)))
         np.testing.assert_allclose(t.grad.data, expected_grads[name], rtol=1e-4, atol=1e-5,
                                    err_msg=name)
+
+
+@pytest.mark.parametrize("layout", list(layouts()))
+def test_logsumexp_values_and_gradients_on_every_layout(layout):
+    x, axis = layouts()[layout]
+    x64 = x.astype(np.float64)
+    upstream = np.random.default_rng(2).standard_normal(np.delete(x.shape, axis % x.ndim))
+    expected = np.log(np.exp(x64).sum(axis=axis))  # no overflow at these magnitudes
+    t = tg.tensor(x, requires_grad=True)
+    out = t.logsumexp(axis)
+    assert out.dtype == np.float32 and out.shape == expected.shape
+    np.testing.assert_allclose(out.data, expected, rtol=2e-6, atol=2e-6)
+    out.backward(tg.tensor(upstream.astype(np.float32)))
+    gradient = reference_softmax(x64, axis) * np.expand_dims(upstream, axis)
+    np.testing.assert_allclose(t.grad.data, gradient, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])

@@ -189,6 +189,64 @@ def test_amax_amin_share_the_gradient_among_ties():
     check(lambda x: tg.amin(x, (0, 1)), lambda x: torch.amin(x, (0, 1)), a)
 
 
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("shape, dim", [((128, 10), 1), ((5, 4, 3), 0), ((5, 4, 3), -2), ((6,), 0)])
+def test_max_dim_unrecorded_is_the_recorded_result_without_a_graph(name, keepdim, shape, dim):
+    # max(dim) on a constant or under no_grad skips the gather op: the same values and
+    # indices (first extremum on ties, as PyTorch), and nothing recorded
+    a = np.round(RNG.standard_normal(shape), 1)  # rounded: ties along the dim
+    recorded = getattr(Tensor(a, requires_grad=True), name)(dim, keepdim)
+    expected = getattr(torch.tensor(a), name)(dim, keepdim)
+    constant = getattr(Tensor(a), name)(dim, keepdim)
+    with tg.no_grad():
+        quiet = getattr(Tensor(a, requires_grad=True), name)(dim, keepdim)
+    for result in (constant, quiet):
+        assert result.values.grad_fn is None and not result.values.requires_grad
+        np.testing.assert_array_equal(result.values.data, recorded.values.data)
+        np.testing.assert_array_equal(result.indices.data, recorded.indices.data)
+        np.testing.assert_array_equal(result.values.data, expected.values.numpy())
+        np.testing.assert_array_equal(result.indices.data, expected.indices.numpy())
+        assert result.indices.dtype == np.int64
+    assert recorded.values.grad_fn is not None
+
+
+def test_amax_output_changed_in_place_before_backward_is_an_error():
+    # backward counts the ties from the input and the saved output (as PyTorch does), so
+    # changing the output in place first must be refused rather than give wrong shares
+    x = Tensor(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]]), requires_grad=True)
+    y = x.amax(1)
+    with tg.no_grad():
+        y.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    tx = torch.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]], requires_grad=True)
+    ty = tx.amax(1)
+    with torch.no_grad():
+        ty.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        ty.sum().backward()
+
+
+@pytest.mark.parametrize("dim, keepdim", [(1, False), (1, True), (0, False), ((0, 2), False),
+                                          ((0, 2), True), (-1, True), ((0, 1, 2), False)])
+def test_logsumexp_dims_match_torch(dim, keepdim):
+    a = values((3, 4, 5)) * 4
+    check(lambda x: x.logsumexp(dim, keepdim), lambda x: x.logsumexp(dim, keepdim), a)
+    check(lambda x: tg.logsumexp(x, dim, keepdim), lambda x: torch.logsumexp(x, dim, keepdim), a)
+
+
+def test_logsumexp_of_integers_and_of_empty_sums():
+    ours = tg.tensor([1, 2, 3]).logsumexp(0)
+    assert ours.dtype == np.float64  # exp of integers is float64 here (PyTorch: float32)
+    np.testing.assert_allclose(ours.item(), torch.tensor([1.0, 2.0, 3.0]).logsumexp(0).item())
+    for shape, dim in (((0, 3), 0), ((2, 0), 1), ((2, 0), (0, 1))):
+        out = tg.tensor(np.zeros(shape)).logsumexp(dim)
+        expected = torch.zeros(shape, dtype=torch.float64).logsumexp(dim)
+        assert out.shape == tuple(expected.shape)
+        np.testing.assert_array_equal(out.data, expected.numpy())
+
+
 @settings(max_examples=25, deadline=None)
 @given(shapes(1, 3), st.data(), st.booleans())
 def test_sort_argsort_topk_match_torch(shape, data, flag):

@@ -82,7 +82,7 @@ from .ops.movement import (
     ScatterAdd,
     SetItem,
 )
-from .ops.nn_ops import LogSoftmax, Softmax
+from .ops.nn_ops import LogSoftmax, LogSumExp, Softmax
 from .ops.reduce import Cumsum, Max, Min, Prod, Sum
 from .rng import device_generator
 from .tensor_shape import check_dim, shape_args
@@ -963,27 +963,13 @@ class Tensor:
         spread = variance != 0
         return variance.where(spread, 1.0).sqrt().where(spread, 0.0)
 
-    def _stable_shift(self, axis: Any) -> Tensor:
-        """The max along `axis` as a constant, for logsumexp: subtracting it keeps exp()
-        from overflowing and leaves the result unchanged. An infinite max becomes 0, so
-        that logsumexp is inf for a row holding +inf and -inf for a row of -inf."""
-        xp = array_module(self.data)
-        if self.data.size == 0:
-            return Tensor.wrap(xp.zeros((), dtype=self.dtype))
-        peak = self.data.max(axis=axis, keepdims=True)
-        keep = xp.isfinite(peak)
-        return Tensor.wrap(peak if keep.all() else xp.where(keep, peak, 0).astype(peak.dtype))
-
     def logsumexp(self, axis: int = -1, keepdims: bool = False, *, dim: int | None = None,
                   keepdim: bool | None = None) -> Tensor:
         """log(sum(exp(x))) along `axis`, computed stably at any magnitude."""
         if self._scalar_after_dim_check("logsumexp", _axis(axis, dim)):
             return self.reshape(1).logsumexp(0).reshape(())
-        axis = _axis(axis, dim)
         keep = keepdims if keepdim is None else keepdim
-        shift = self._stable_shift(axis)
-        out = (self - shift).exp().sum(axis, keepdims=True).log() + shift
-        return out if keep else out.squeeze(axis)
+        return LogSumExp.apply(self, axis=_axis(axis, dim), keepdims=bool(keep))
 
     def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
         if self._scalar_after_dim_check("softmax", _axis(axis, dim)):

@@ -25,7 +25,8 @@ import numpy as np
 from ..backend import array_module
 from ..engine import Function, is_grad_enabled
 from .domain import Picker, Sample
-from .nn_ops import row_reduced, shifted_by_max
+from .nn_ops import shifted_by_max
+from .reduce import row_reduced
 
 
 class CrossEntropy(Function):

@@ -1,4 +1,5 @@
-"""Reductions: sum, max, min over an axis (int, tuple or None), and `unbroadcast`."""
+"""Reductions: sum, max, min over an axis (int, tuple or None), `unbroadcast`, and the
+row reductions the softmax family and the losses share (`reduced_along`)."""
 
 from __future__ import annotations
 
@@ -28,13 +29,37 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     return grad.reshape(shape)
 
 
-def _kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+def kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     """`shape` with the reduced axes set to 1 (the keepdims shape)."""
     if axis is None:
         return (1,) * len(shape)
     given = axis if isinstance(axis, tuple) else (axis,)
     axes = {a % len(shape) for a in given} if shape else set()
     return tuple(1 if i in axes else side for i, side in enumerate(shape))
+
+
+def row_reduced(x: Any, how: str) -> Any:
+    """x.max, x.min or x.sum over axis 1 of (rows, classes) x, as a (rows, 1) column.
+    NumPy reduces a short last axis one row at a time; along axis 0 of the transposed copy
+    it goes a whole row of the copy at once (measured on 128 x 10 float32 logits: max 7.5
+    -> 3.7 us, sum 4.5 -> 3.5 us; no gain for max or min past about 32 classes or for sum
+    past about 16, where the copy costs more)."""
+    rows, classes = x.shape
+    if type(x) is np.ndarray and rows > classes and classes <= (16 if how == "sum" else 32):
+        reduced = getattr(np.ascontiguousarray(x.T), how)(axis=0)
+        return reduced.reshape(rows, 1)
+    return getattr(x, how)(axis=1, keepdims=True)
+
+
+def reduced_along(x: Any, how: str, axis: Any) -> Any:
+    """x.max, x.min or x.sum along `axis` (an int, a tuple or None), kept as axes of size
+    1; along the last axis of a C-ordered array, through row_reduced (NumPy's row-by-row
+    loop avoided)."""
+    if type(axis) is int and x.ndim >= 2 and axis % x.ndim == x.ndim - 1 and (
+            x.ndim == 2 or x.flags.c_contiguous):
+        rows = row_reduced(x.reshape(-1, x.shape[-1]), how)
+        return rows if x.ndim == 2 else rows.reshape(x.shape[:-1] + (1,))
+    return getattr(x, how)(axis=axis, keepdims=True)
 
 
 class Sum(Function):
@@ -47,7 +72,7 @@ class Sum(Function):
 
     def backward(ctx, grad: Any) -> Any:
         (x,) = ctx.parents
-        kept = _kept_shape(x.shape, ctx.params["axis"])
+        kept = kept_shape(x.shape, ctx.params["axis"])
         if not is_grad_enabled():  # not recorded: the same view, without two Tensor ops
             g = grad.data.reshape(kept)
             return grad.wrap(array_module(g).broadcast_to(g, x.shape))
@@ -63,17 +88,22 @@ class _Extremum(Function):
     reduce_fn: ClassVar[str] = "max"  # the array method
 
     def forward(ctx, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-        kept = getattr(x, ctx.reduce_fn)(axis=axis, keepdims=True)
-        winners = x == kept
-        ctx.save_for_backward(winners / winners.sum(axis=axis, keepdims=True))
-        if keepdims:
-            return kept
-        return kept.squeeze(axis=tuple(range(x.ndim)) if axis is None else axis)
+        kept = reduced_along(x, ctx.reduce_fn, axis)
+        out = kept if keepdims else kept.squeeze(
+            axis=tuple(range(x.ndim)) if axis is None else axis)
+        # the ties are counted by backward, from x and this output (as PyTorch): a
+        # reduction that is never differentiated pays for the reduction alone (amax(1) of
+        # 128 x 10 float32: 15.4 -> 4.3 us)
+        ctx.save_for_backward(out)
+        return out
 
     def backward(ctx, grad: Any) -> Any:
         (x,) = ctx.parents
-        (share,) = ctx.saved_tensors
-        kept = _kept_shape(x.shape, ctx.params["axis"])
+        (out,) = ctx.saved_arrays
+        axis = ctx.params["axis"]
+        kept = kept_shape(x.shape, axis)
+        winners = x.data == out.reshape(kept)
+        share = grad.wrap(winners / winners.sum(axis=axis, keepdims=True))
         return grad.reshape(kept).expand(x.shape) * share
 
 
@@ -133,7 +163,7 @@ class Prod(Function):
         (x,) = ctx.parents
         axis = ctx.params["axis"]
         if not ctx.params["keepdims"]:
-            grad = grad.reshape(_kept_shape(x.shape, axis))
+            grad = grad.reshape(kept_shape(x.shape, axis))
         zero = x.data == 0
         zeros = zero.sum(axis=axis, keepdims=True)
         nonzero = x.where(~zero, 1.0)  # zeros replaced by 1: their product is the rest's
