@@ -264,3 +264,56 @@ def test_a_constant_base_changed_through_its_view_is_refused_not_silent():
     with pytest.raises(RuntimeError, match="shares its memory with a tensor that was"):
         c * 2
     assert (detached * 2).numpy().tolist() == [2.0, 6.0, 10.0]
+
+
+
+INDEXED = {  # ops that keep an index (a tensor, or a NumPy array) for their backward
+    "gather": lambda x, i: x.gather(1, i),
+    "getitem, a tensor": lambda x, i: x[i[1]],
+    "getitem, two tensors": lambda x, i: x[i[1], i[0]],
+    "getitem, a NumPy array": lambda x, i: x[i.data[1]],
+    "index_select": lambda x, i: x.index_select(1, i[0]),
+    "embedding": lambda x, i: tg.nn.functional.embedding(i[1], x),
+    "scatter_add": lambda x, i: tg.zeros(2, 3, dtype=tg.float64).scatter_add(1, i, x[:, :2]),
+    "setitem": lambda x, i: (lambda c: (c.__setitem__(i[1], x[:1] * 2), c)[1])(x.clone()),
+}
+RETURNING_INDICES = {"sort": lambda x: x.sort(1), "topk": lambda x: x.topk(2, 1),
+                     "max(dim)": lambda x: x.max(1), "min(dim)": lambda x: x.min(1)}
+
+
+def _gradient(out, x):
+    weights = np.arange(1.0, 1.0 + out.numel()).reshape(out.shape)  # tells positions apart
+    (out * tg.tensor(weights)).sum().backward()
+    return x.grad.numpy().tolist()
+
+
+def _leaf():
+    return tg.tensor(np.array([[3.0, 1.0, 2.0], [5.0, 4.0, 6.0]]), requires_grad=True)
+
+
+@pytest.mark.parametrize("name", list(INDEXED))
+def test_an_index_changed_after_the_op_leaves_the_gradient_alone(name):
+    # the op keeps a copy of its index, so the backward is as if nothing had changed
+    # (PyTorch refuses it instead, for a tensor; a NumPy index it copies too)
+    gradients = []
+    for change in (False, True):
+        x, index = _leaf(), tg.tensor(np.array([[1, 2], [0, 1]]))
+        out = INDEXED[name](x, index)
+        if change:
+            with tg.no_grad():
+                index.mul_(0)  # the NumPy index of one case is this tensor's memory
+        gradients.append(_gradient(out, x))
+    assert gradients[0] == gradients[1]
+
+
+@pytest.mark.parametrize("name", list(RETURNING_INDICES))
+def test_returned_indices_changed_in_place_leave_the_values_gradient_alone(name):
+    gradients = []
+    for change in (False, True):
+        x = _leaf()
+        values, indices = RETURNING_INDICES[name](x)
+        if change:
+            with tg.no_grad():
+                indices.mul_(0)
+        gradients.append(_gradient(values, x))
+    assert gradients[0] == gradients[1]

@@ -122,13 +122,17 @@ def _axis(axis: Axis, dim: Axis) -> Any:
 
 def _index(index: Any, like: Any) -> Any:
     """Tensors and lists inside an index become arrays; host index arrays move to the
-    device of `like` (the indexed array), where indexing happens."""
+    device of `like` (the indexed array), where indexing happens. Index arrays are
+    copied: the op keeps its index for backward, and a tensor or array changed in place
+    afterwards must not send the gradient elsewhere."""
     if isinstance(index, tuple):
         return tuple(_index(i, like) for i in index)
     if isinstance(index, Tensor):
-        index = index.data
+        index = index.data.copy()
     elif isinstance(index, list):
         index = np.asarray(index)
+    elif type(index) is np.ndarray:
+        index = index.copy()
     if type(index) is np.ndarray and type(like) is not np.ndarray:
         return transfer(index, backend_of(like).name)
     return index

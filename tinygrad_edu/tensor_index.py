@@ -18,10 +18,13 @@ if TYPE_CHECKING:
 
 
 def _array(value: Any, x: Tensor) -> Any:
-    """An index or mask (a Tensor, an array, a list) as an array on x's device."""
+    """An index or mask (a Tensor, an array, a list) as an array of its own on x's
+    device: ops keep it for backward, and a tensor or array changed in place afterwards
+    must not send the gradient elsewhere."""
     if hasattr(value, "grad_fn"):  # a Tensor
         value = value.data
-    return like(value if is_array(value) else np.asarray(value), x.data)
+    array = like(value if is_array(value) else np.asarray(value), x.data)
+    return array.copy() if array is value else array
 
 
 def _index_array(op: str, index: Any, x: Tensor) -> np.ndarray:

@@ -1,8 +1,8 @@
 """Sorting and selecting by rank: sort, argsort, topk, and max/min along a dim.
 
 The order is found on the NumPy array (no gradient: indices are integers); the
-values are then gathered with those indices, so their gradient flows back to
-exactly the selected elements, as in PyTorch.
+values are then picked with those indices (one GetItem op when a gradient is recorded),
+so their gradient flows back to exactly the selected elements, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 from .backend import array_module
 from .engine import is_grad_enabled
 from .ops.movement import GetItem
-from .tensor_index import along, gather
+from .tensor_index import along
 from .tensor_shape import check_dim
 
 if TYPE_CHECKING:
@@ -45,21 +45,43 @@ def _as_1d(x: Tensor) -> tuple[Tensor, bool]:
     return (x.reshape(1), True) if x.ndim == 0 else (x, False)
 
 
+def picked_along(x: Tensor, axis: int, index: np.ndarray, keepdim: bool = True) -> Tensor:
+    """x's elements at `index` along `axis` (torch.gather, for indices found here, which
+    need no checking); keepdim=False drops `axis`, of size 1 in `index`. One GetItem op
+    when x requires grad, so the gradient goes back to exactly those elements; otherwise
+    read from the array, no op recorded (on 128 x 10 float32, against gather and a
+    squeeze: sort(1) 17.5 -> 12.5 us, max(1) 14.4 -> 6.3 us under no_grad and 14.8 ->
+    7.2 us recorded)."""
+    recording = is_grad_enabled() and x.requires_grad
+    if recording:  # the op's own copy: the index is also returned, and may be changed
+        index = index.copy()
+    picks = along(index, axis)
+    if not keepdim:  # every part of the index has size 1 along `axis`
+        picks = tuple(part.squeeze(axis) for part in picks)
+    return GetItem.apply(x, index=picks) if recording else x.wrap(x.data[picks])
+
+
 def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
          ) -> ValuesIndices:
     """The elements along `dim` in order, and where each came from (always stable here)."""
     check_dim("sort", dim, x.shape)
     flat, scalar = _as_1d(x)
     axis = check_dim("sort", dim, flat.shape)
-    indices = x.wrap(order(flat.data, axis, descending).astype(np.int64))
-    values = gather(flat, axis, indices)
+    found = order(flat.data, axis, descending).astype(np.int64, copy=False)
+    values, indices = picked_along(flat, axis, found), x.wrap(found)
     if scalar:
         return ValuesIndices(values.reshape(()), indices.reshape(()))
     return ValuesIndices(values, indices)
 
 
 def argsort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
-    return sort(x, dim, descending, stable).indices
+    """Where the elements along `dim` come from in sorted order (sort's indices, without
+    its values)."""
+    check_dim("argsort", dim, x.shape)
+    flat, scalar = _as_1d(x)
+    found = order(flat.data, check_dim("argsort", dim, flat.shape), descending)
+    found = found.astype(np.int64, copy=False)
+    return x.wrap(found.reshape(()) if scalar else found)
 
 
 def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True  # noqa: A002
@@ -74,8 +96,8 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
                            f"(shape {tuple(x.shape)}); expected 0 <= k <= {size}")
     xp = array_module(flat.data)
     chosen = xp.take(order(flat.data, axis, largest), xp.arange(int(k)), axis=axis)
-    indices = x.wrap(chosen.astype(np.int64))
-    values = gather(flat, axis, indices)
+    found = chosen.astype(np.int64, copy=False)
+    values, indices = picked_along(flat, axis, found), x.wrap(found)
     if scalar and k == 1:
         return ValuesIndices(values.reshape(()), indices.reshape(()))
     return ValuesIndices(values, indices)
@@ -93,13 +115,5 @@ def extremum_along(op: str, x: Tensor, dim: int, keepdim: bool, largest: bool) -
     data = x.data
     found = (data.argmax if largest else data.argmin)(axis=axis, keepdims=True)
     found = found.astype(np.int64, copy=False)
-    picks = along(found, axis)
-    if is_grad_enabled() and x.requires_grad:  # the gradient goes to the picked elements
-        values = GetItem.apply(x, index=picks)
-        if not keepdim:
-            values = values.squeeze(axis)
-    else:  # nothing recorded: the values straight from the array, no op (max(1) of
-        # 128 x 10 float32 under no_grad: 15.6 -> 6.1 us)
-        picked = data[picks]
-        values = x.wrap(picked if keepdim else picked.squeeze(axis))
+    values = picked_along(x, axis, found, keepdim)
     return ValuesIndices(values, x.wrap(found if keepdim else found.squeeze(axis)))

@@ -120,7 +120,10 @@ class GetItem(Function):
             raise IndexError(f"getitem: {error} (tensor shape {x.shape})") from None
 
     def backward(ctx, grad: Any) -> Any:
-        return grad.scatter_add_into(ctx.parents[0].shape, ctx.params["index"])
+        # the op's own index, already an array on the device: no copy (Tensor's entry
+        # points copy an index that a user could change later)
+        return ScatterAdd.apply(grad, shape=tuple(ctx.parents[0].shape),
+                                index=ctx.params["index"])
 
     @staticmethod
     def domain(pick: Picker) -> Sample:
@@ -144,7 +147,7 @@ class ScatterAdd(Function):
         return out
 
     def backward(ctx, grad: Any) -> Any:
-        return grad[ctx.params["index"]]
+        return GetItem.apply(grad, index=ctx.params["index"])  # the op's own index
 
     @staticmethod
     def domain(pick: Picker) -> Sample:
