@@ -31,7 +31,7 @@ import numpy as np
 from ..backend import array_module
 from ..engine import Function, is_grad_enabled
 from .domain import Picker, Sample
-from .reduce import kept_shape, reduced_along
+from .reduce import as_kept, kept_shape, reduced_along
 
 
 class Linear(Function):
@@ -201,8 +201,7 @@ class LogSumExp(Function):
                 with np.errstate(divide="ignore", invalid="ignore"):
                     kept = xp.log(reduced_along(xp.exp(x - peak), "sum", axis))
             kept += peak
-        out = kept if keepdims else kept.squeeze(
-            axis=tuple(range(x.ndim)) if axis is None else axis)
+        out = as_kept(kept, axis, keepdims)
         ctx.save_for_backward(out)
         return out
 
