@@ -2,6 +2,7 @@
 values and gradients) where it is installed."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -209,6 +210,21 @@ def test_max_dim_unrecorded_is_the_recorded_result_without_a_graph(name, keepdim
         np.testing.assert_array_equal(result.indices.data, expected.indices.numpy())
         assert result.indices.dtype == np.int64
     assert recorded.values.grad_fn is not None
+
+
+@pytest.mark.parametrize("name", ["amax", "amin"])
+def test_amax_amin_with_nan_and_inf_match_torch_without_a_warning(name):
+    a = np.array([[1.0, np.nan, 3.0], [2.0, 2.0, 1.0], [np.inf, 1.0, np.inf],
+                  [-np.inf, -np.inf, 0.0]])
+    x, tx = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # PyTorch warns of nothing here either
+        out = getattr(x, name)(1)
+        out.sum().backward()
+    expected = getattr(tx, name)(1)
+    expected.sum().backward()
+    np.testing.assert_array_equal(out.data, expected.detach().numpy())
+    np.testing.assert_array_equal(x.grad.data, tx.grad.numpy())
 
 
 def test_amax_output_changed_in_place_before_backward_is_an_error():

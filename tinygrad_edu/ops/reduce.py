@@ -109,7 +109,8 @@ class _Extremum(Function):
         axis = ctx.params["axis"]
         kept = kept_shape(x.shape, axis)
         winners = x.data == out.reshape(kept)
-        share = grad.wrap(winners / winners.sum(axis=axis, keepdims=True))
+        with np.errstate(invalid="ignore"):  # a nan maximum has no winner: 0 / 0 = nan
+            share = grad.wrap(winners / winners.sum(axis=axis, keepdims=True))
         return grad.reshape(kept).expand(x.shape) * share
 
 
