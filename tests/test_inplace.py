@@ -317,3 +317,17 @@ def test_returned_indices_changed_in_place_leave_the_values_gradient_alone(name)
                 indices.mul_(0)
         gradients.append(_gradient(values, x))
     assert gradients[0] == gradients[1]
+
+
+@pytest.mark.parametrize("name", ["where", "masked_fill", "getitem"])
+def test_a_numpy_condition_changed_after_the_op_leaves_the_gradient_alone(name):
+    ops = {"where": lambda x, c: tg.where(c, x, 0.0), "masked_fill": lambda x, c:
+           x.masked_fill(c, 0.0), "getitem": lambda x, c: x[c]}
+    gradients = []
+    for change in (False, True):
+        x, condition = tg.tensor([1.0, 2.0, 3.0], requires_grad=True), np.array([1, 0, 1]) > 0
+        out = ops[name](x, condition)
+        if change:
+            condition[:] = False
+        gradients.append(_gradient(out, x))
+    assert gradients[0] == gradients[1]

@@ -617,8 +617,12 @@ class Tensor:
     def where(self, condition: Any, other: Any) -> Tensor:
         """Elements of self where `condition` is true, else of `other` (as torch.Tensor.where)."""
         if not isinstance(condition, Tensor):
-            on_device = is_array(condition) and type(condition) is not np.ndarray
-            condition = Tensor.wrap(condition if on_device else self._local(np.asarray(condition)))
+            # copied, as _operand copies arrays: a condition array changed after this
+            # call must not change the gradient
+            if is_array(condition) and type(condition) is not np.ndarray:  # on a device
+                condition = Tensor.wrap(array_module(condition).array(condition))
+            else:
+                condition = Tensor.wrap(self._local(np.array(condition)))
         if condition.dtype != np.bool_:
             condition = Tensor.wrap(condition.data.astype(bool))
         return Where.apply(condition, *self._promoted(other))
