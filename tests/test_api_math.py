@@ -148,6 +148,19 @@ def test_clamp_min_and_max_match_pytorch(x, bound):
                                       ref.detach().numpy())
 
 
+@pytest.mark.parametrize("bounds", [(-1.0, 1.0), (None, 1.0), (-1.0, None), (1.0, -1.0)])
+def test_clamp_at_its_bounds_and_at_nan_and_inf_matches_pytorch(bounds):
+    # the gradient passes where low <= x <= high, bounds included; nan passes nothing
+    torch = torch_module()
+    x = np.array([-2.0, -1.0, 0.0, 1.0, 2.0, np.nan, np.inf, -np.inf])
+    mine, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, ref = mine.clamp(*bounds), theirs.clamp(*bounds)
+    np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
+    out.backward(tg.tensor(np.arange(1.0, 9.0)))
+    ref.backward(torch.arange(1.0, 9.0, dtype=torch.float64))
+    np.testing.assert_array_equal(mine.grad.numpy(), theirs.grad.numpy())
+
+
 @pytest.mark.parametrize(("name", "args", "reference"), [
     ("sqrt_", (), np.sqrt), ("abs_", (), np.abs), ("exp_", (), np.exp), ("log_", (), np.log),
     ("square_", (), np.square), ("reciprocal_", (), np.reciprocal),

