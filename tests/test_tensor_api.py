@@ -400,6 +400,25 @@ def test_norm_matches_torch(p, dim):
     check(lambda x: tg.norm(x, p, dim), lambda x: torch.norm(x, p, dim), values((2, 3, 4)))
 
 
+@pytest.mark.parametrize("p", ["fro", 1, 2, math.inf, -math.inf, 3, 0.5, 0])
+@pytest.mark.parametrize("row", [[np.nan, 1.0, 0.0], [np.inf, 1.0, 0.0], [np.nan, np.inf, 2.0]])
+def test_norm_with_nan_and_inf_matches_torch(p, row):
+    # a nan element makes the norm nan (it was 0 for p = 2 and ignored for other p: the
+    # guards for zeros took nan > 0 as false); the gradients are compared where PyTorch's
+    # rule and ours are the same formula at nan and inf (p = 2 and 1)
+    a = np.array([row, [3.0, 4.0, 0.0]])
+    x, tx = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # inf - inf and 0 * inf on the way, as in PyTorch
+        out = x.norm(p, 1)
+        out.sum().backward()
+    expected = tx.norm(p, 1)
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-12)
+    if p in ("fro", 2, 1):
+        expected.sum().backward()
+        np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
 def test_norm_of_a_zero_vector_has_gradient_zero():
     for p in ("fro", 2, 3):
         check(lambda x, p=p: x.norm(p), lambda x, p=p: x.norm(p), np.zeros(3))

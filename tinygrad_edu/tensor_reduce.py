@@ -61,7 +61,7 @@ def _dims(x: Tensor, dim: Any) -> Any:
 def _positive_root(total: Tensor, root: Any) -> Tensor:
     """root(total) with gradient 0 where total is 0 (a zero vector), as PyTorch, instead
     of the infinite slope of the root there."""
-    nonzero = total > 0
+    nonzero = total != 0  # not > 0: a nan total stays nan
     safe = total.where(nonzero, 1.0)
     return root(safe).where(nonzero, 0.0)
 
@@ -89,6 +89,7 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> T
         return count + x.where(np.zeros(x.shape, dtype=bool), 0.0).sum(axes, keep)
     power = x.wrap(like(np.array(p, dtype=x.dtype), x.data))
     size = x.abs()
-    nonzero = size > 0  # |x|**p has an infinite slope at 0 for p < 1: use 0 there
+    # |x|**p has an infinite slope at 0 for p < 1: use 0 there (!= 0, not > 0: nan stays)
+    nonzero = size != 0
     total = (size.where(nonzero, 1.0) ** power).where(nonzero, 0.0).sum(axes, keep)
     return _positive_root(total, lambda s: s ** (1 / power))
