@@ -63,12 +63,14 @@ def test_normalize_matches_pytorch(seed, shape, p, zero_row):
 
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1), rows=st.integers(1, 4), features=st.integers(1, 5),
-       broadcast=st.booleans())
-def test_cosine_similarity_matches_pytorch(seed, rows, features, broadcast):
+       broadcast=st.booleans(), zero_row=st.booleans())
+def test_cosine_similarity_matches_pytorch(seed, rows, features, broadcast, zero_row):
     torch = torch_module()
     rng = np.random.default_rng(seed)
     a = rng.normal(size=(rows, features))
     b = rng.normal(size=(1 if broadcast else rows, features))
+    if zero_row:  # a zero vector: similarity 0 and a finite gradient (its norm floored at
+        a[0] = 0.0  # eps), as PyTorch; it was nan (the sqrt's slope at 0 times 0)
     # gradients that cancel to ~0 differ in their rounding: atol 1e-10 (compare)
     compare(F.cosine_similarity, torch.nn.functional.cosine_similarity, [a, b], 1e-10, 1e-10)
     compare(lambda u, v: F.cosine_similarity(u, v, 0),

@@ -80,8 +80,10 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
                          f"{tuple(x2.shape)} do not broadcast together") from None
     # the norms are of the broadcast vectors, as PyTorch's
     x1, x2 = x1.expand(*shape), x2.expand(*shape)
-    n1 = (x1 * x1).sum(dim, keepdims=True).sqrt().clamp(min=eps)
-    n2 = (x2 * x2).sum(dim, keepdims=True).sqrt().clamp(min=eps)
+    # norm(), not sqrt(sum of squares): its gradient at a zero vector is 0, not the
+    # sqrt's infinite slope times clamp's 0 (nan), so a zero vector gets PyTorch's gradient
+    n1 = x1.norm(2, dim, keepdim=True).clamp(min=eps)
+    n2 = x2.norm(2, dim, keepdim=True).clamp(min=eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 
