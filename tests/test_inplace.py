@@ -266,7 +266,6 @@ def test_a_constant_base_changed_through_its_view_is_refused_not_silent():
     assert (detached * 2).numpy().tolist() == [2.0, 6.0, 10.0]
 
 
-
 INDEXED = {  # ops that keep an index (a tensor, or a NumPy array) for their backward
     "gather": lambda x, i: x.gather(1, i),
     "getitem, a tensor": lambda x, i: x[i[1]],
