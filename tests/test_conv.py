@@ -330,6 +330,33 @@ def test_max_pool_matches_loops_with_ties(setting, n, c, seed, few_values):
                                   expected.reshape(n, c, -1))
 
 
+@SETTINGS
+@given(window_settings(pool=True), st.integers(1, 3), st.integers(0, 10**6), st.booleans(),
+       st.sampled_from(["no_grad", "constant"]))
+def test_max_pool_not_recorded_gives_the_recorded_maxima(setting, n, seed, batch_inner, how):
+    # outside the graph max pooling skips finding the winners (only backward needs
+    # them): the maxima must still be the op's, nan, inf and ties included, in the same
+    # memory layout, and nothing may be recorded
+    k, s, p, d, (h, w) = setting
+    assume(not _window_on_padding_only(setting))
+    rng = np.random.default_rng(seed)
+    values = rng.choice([-np.inf, -1.0, 0.0, 0.0, 2.0, np.inf, np.nan], (n, 2, h, w))
+    values = np.where(rng.random(values.shape) < 0.5, rng.standard_normal(values.shape), values)
+    if batch_inner:
+        values = np.ascontiguousarray(values.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    recorded = max_pool2d(Tensor(values, requires_grad=True), k, s, p, d)
+    assert recorded.grad_fn is not None
+    if how == "no_grad":
+        with tg.no_grad():
+            plain = max_pool2d(Tensor(values, requires_grad=True), k, s, p, d)
+    else:
+        plain = max_pool2d(Tensor(values), k, s, p, d)
+    assert plain.grad_fn is None and not plain.requires_grad
+    np.testing.assert_array_equal(plain.data, recorded.data)  # nan where nan
+    assert plain.data.strides == recorded.data.strides
+    assert not np.shares_memory(plain.data, values)
+
+
 def _window_on_padding_only(setting):
     k, s, p, d, size = setting
     for kk, ss, pp, dd, n in zip(k, s, p, d, size):

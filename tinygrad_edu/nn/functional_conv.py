@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module, like
-from ..ops.pool import MaxPool2d, valid_taps, winners
+from ..engine import is_grad_enabled
+from ..ops.pool import MaxPool2d, valid_taps, window_maxima, winners
 from ..ops.window import Fold, Unfold, blocks
 from ..tensor import Tensor
 
@@ -249,8 +250,11 @@ def max_pool2d(x: Tensor, kernel_size: IntPair, stride: IntPair | None = None,
             f"dilation={dilation}, some windows of an input of shape {tuple(x.shape)} lie "
             "entirely on the padding; use less padding or dilation"
         )
-    pooled = MaxPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
-                             dilation=dilation)
+    if is_grad_enabled() and x.requires_grad:
+        pooled = MaxPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding,
+                                 dilation=dilation)
+    else:  # not recorded (evaluation, no_grad): the maxima alone, no winners to find
+        pooled = x.wrap(window_maxima(x.data, kernel, stride, padding, dilation))
     out = _batch_inner_grad(pooled)
     if unbatched:
         out = out.squeeze(0)

@@ -6,7 +6,9 @@ As a composite (the windows times a one-hot mask of the winners, summed over eac
 window) max pooling recorded a multiply, a sum and the views around them, and its
 backward copied the gradient through each of them. Here the forward pass finds the
 winners and the maxima in one scan over the taps and saves the winners' mask (a
-constant of the input); backward multiplies the gradient by it and folds.
+constant of the input); backward multiplies the gradient by it and folds. Where nothing
+will take the gradient (no_grad, evaluation), max_pool2d skips the op and its winners:
+window_maxima computes the same maxima in a third of the time.
 """
 
 from __future__ import annotations
@@ -44,6 +46,28 @@ def max_windows(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pai
     return window_view(padded_image(x, padding, -np.inf), kernel, stride, dilation, out)
 
 
+def running_maximum(xp: Any, values: list) -> list:
+    """[values[0], max(values[0], values[1]), ...]: the maximum over taps 0..t, for each
+    t, in the taps' memory layout (np.maximum passes nan on, as PyTorch's max pooling)."""
+    running = [values[0]]
+    for v in values[1:]:
+        running.append(xp.maximum(running[-1], v))
+    return running
+
+
+def window_maxima(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair) -> Any:
+    """The max of every window of x (N, C, H, W), the same numbers as MaxPool2d's forward,
+    without finding the winners that only its backward needs: a third of the time, for
+    max pooling that nothing will differentiate (evaluation, no_grad)."""
+    out = blocks(x.shape[2:], kernel, stride, padding, dilation)
+    windows = max_windows(x, kernel, stride, padding, dilation, out)
+    kh, kw = kernel
+    if kh * kw == 1:
+        return windows[:, :, 0, 0].copy()  # not a view of x
+    taps = [windows[:, :, i, j] for i in range(kh) for j in range(kw)]
+    return running_maximum(array_module(x), taps)[-1]
+
+
 def first_max(xp: Any, windows: Any, valid: Any) -> tuple[Any, Any]:
     """(chosen, best): the one-hot bool mask, shaped like windows (N, C, kh, kw, oh, ow),
     of the winning tap of every window, and the windows' maxima (N, C, oh, ow), a new
@@ -61,9 +85,7 @@ def first_max(xp: Any, windows: Any, valid: Any) -> tuple[Any, Any]:
                   for v, (i, j) in zip(values, taps)]
     # The running maximum over taps 0..t reaches the window's maximum first at the
     # winning tap: chosen[t] = (running[t] == max) and not (running[t - 1] == max).
-    running = [values[0]]
-    for v in values[1:]:
-        running.append(xp.maximum(running[-1], v))  # keeps the windows' memory layout
+    running = running_maximum(xp, values)
     best = running[-1] if len(running) > 1 else running[0].copy()  # not a view of x
     # nan (np.maximum passes it on) or inf wins somewhere; a sum that overflows lands
     # here too, harmlessly: the exact scan below handles every input
