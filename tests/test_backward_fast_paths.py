@@ -12,6 +12,7 @@ from hypothesis.extra import numpy as hnp
 import tinygrad_edu as tg
 from tinygrad_edu import autograd
 from tinygrad_edu.nn import functional as F  # noqa: N812
+from tinygrad_edu.ops.nn_ops import channel_dots, channel_rows
 
 FINITE = st.floats(-5, 5, allow_nan=False, allow_infinity=False, width=64)
 
@@ -141,17 +142,26 @@ def test_elementwise_loss_fast_paths_match_tensor_rule(name, reduction, data):
     assert_same(fast, recorded)
 
 
+def channel_major(a):
+    """The same values stored channel by channel, batch innermost, as a convolution
+    stores its output: each channel's values lie together in memory."""
+    return np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 0, -1)), -1, 0)
+
+
 @settings(max_examples=30, deadline=None)
-@given(data=st.data(), spatial=st.integers(0, 2))
-def test_batch_norm_fast_path_matches_tensor_rule(data, spatial):
+@given(data=st.data(), spatial=st.integers(0, 2), stored_by_channel=st.booleans())
+def test_batch_norm_fast_path_matches_tensor_rule(data, spatial, stored_by_channel):
     n, c = data.draw(st.integers(2, 4)), data.draw(st.integers(1, 3))
     shape = (n, c) + (3,) * spatial
     x = data.draw(arrays(shape))
     x += np.arange(x.size).reshape(shape) * 0.01  # no constant channel (var 0)
+    upstream = data.draw(arrays(shape))
+    if stored_by_channel:  # the statistics and the weight's gradient take BLAS dot products
+        x, upstream = channel_major(x), channel_major(upstream)
     weight, bias = data.draw(arrays((c,))), data.draw(arrays((c,)))
     fast, recorded = both_branches(
         lambda t, w, b: F.batch_norm(t, None, None, w, b, training=True),
-        [x, weight, bias], data.draw(arrays(shape)))
+        [x, weight, bias], upstream)
     # the input's gradient cancels to ~0 in small batches (exactly 0 for two values per
     # channel): rounding there is absolute, of the size of the other terms times 1e-16
     for f, r in zip(fast, recorded):
@@ -271,3 +281,33 @@ def test_a_convolution_weight_gradient_goes_through_the_blocked_product():
                          for i in range(3)])
     np.testing.assert_allclose(gw.numpy()[:, 0], np.broadcast_to(expected, (8, 3, 3)),
                                rtol=1e-10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), ndim=st.integers(2, 4), stored_by_channel=st.booleans())
+def test_channel_dots_equal_the_sum_of_products(data, ndim, stored_by_channel):
+    # batch norm's per-channel sums of products (its variance, its weight's gradient):
+    # BLAS dot products where each channel's values lie together in memory, else a sum
+    shape = tuple(data.draw(st.integers(0 if i != 1 else 1, 3)) for i in range(ndim))
+    a, b = data.draw(arrays(shape)), data.draw(arrays(shape))
+    if stored_by_channel and a.size:
+        a, b = channel_major(a), channel_major(b)
+    expected = (a * b).sum(axis=(0,) + tuple(range(2, ndim)))
+    np.testing.assert_allclose(channel_dots(a, b), expected, rtol=1e-12, atol=1e-12)
+    # in float32 within a few units of rounding of the float64 result
+    a32, b32 = a.astype(np.float32), b.astype(np.float32)
+    exact = (a32.astype(np.float64) * b32).sum(axis=(0,) + tuple(range(2, ndim)))
+    scale = (np.abs(a32.astype(np.float64) * b32)).sum(axis=(0,) + tuple(range(2, ndim)))
+    assert np.all(np.abs(channel_dots(a32, b32) - exact) <= 1e-6 * scale + 1e-30)
+
+
+def test_channel_dots_take_dot_products_only_on_channel_rows():
+    a = np.arange(2 * 3 * 4, dtype=np.float64).reshape(2, 3, 4)
+    assert channel_rows(a) is None  # channels interleaved (N > 1, C order)
+    stored = channel_major(a)
+    rows = channel_rows(stored)
+    assert rows is not None and rows.shape == (3, 8) and np.shares_memory(rows, stored)
+    np.testing.assert_array_equal(np.sort(rows, axis=1), np.sort(
+        np.moveaxis(a, 1, 0).reshape(3, -1), axis=1))
+    # different layouts of the two operands: no dot products (their rows would not match)
+    np.testing.assert_allclose(channel_dots(a, channel_major(a)), (a * a).sum(axis=(0, 2)))

@@ -19,7 +19,10 @@ BatchNorm is training-mode batch norm (the batch's statistics) with its affine m
 in one op. As a composite (mean, subtract, square, mean, add, pow, multiply, and the
 weight and bias) it recorded about 10 ops over the whole activation and its backward
 went back through each of them: in the recipe CNN (models.cnn, batch 128, one thread)
-a step took 104.6 ms, fused 80.0 ms.
+a step took 104.6 ms, fused 80.0 ms. Its per-channel sums of products (the variance,
+the weight's gradient) are BLAS dot products over a convolution's channel-major output
+(channel_dots): forward and backward of the recipe CNN's two batch norms 34.0 -> 27.0 ms
+(batch 128, float32, one thread, on a slower machine than the figures above).
 """
 
 from __future__ import annotations
@@ -265,7 +268,7 @@ class BatchNorm(Function):
             xhat, inv_std = ctx.saved_arrays
             g = grad.data
             gb = g.sum(axis=axes)
-            gw = (g * xhat).sum(axis=axes)
+            gw = channel_dots(g, xhat)
             gx = None
             if needs[0]:
                 gx = xhat * (gw / count).reshape(shape)
@@ -312,4 +315,34 @@ def batch_statistics(x: Any) -> tuple[Any, Any, Any]:
     axes, shape = norm_axes(x)
     mean = x.mean(axis=axes)
     centered = x - mean.reshape(shape)
-    return mean, (centered * centered).mean(axis=axes), centered
+    count = x.size // max(x.shape[1], 1)
+    return mean, channel_dots(centered, centered) / x.dtype.type(max(count, 1)), centered
+
+
+def channel_dots(a: Any, b: Any) -> Any:
+    """Per channel (axis 1), the sum of a * b over every other axis: (a * b).sum(axes).
+    When the two NumPy arrays share a layout that keeps each channel's values together
+    in memory (a convolution's output is stored channel-major, see ops/window.py), one
+    BLAS dot product per channel, with no array of products written and read again: on
+    128 x 32 x 28 x 28 float32, 1.1 ms instead of 3.2 (rounding within 4e-7 of float64's
+    against 8e-8 for NumPy's pairwise sum)."""
+    rows_a = channel_rows(a) if type(a) is np.ndarray and a.strides == b.strides else None
+    rows_b = None if rows_a is None else channel_rows(b)
+    if rows_a is None or rows_b is None:
+        return (a * b).sum(axis=norm_axes(a)[0])
+    return (rows_a[:, None, :] @ rows_b[:, :, None]).reshape(-1)
+
+
+def channel_rows(x: np.ndarray) -> np.ndarray | None:
+    """x (N, C, ...) as a (C, M) matrix that shares its memory, each row one channel's
+    values in memory order; None when the channels' values are interleaved (NCHW with
+    N > 1) or x is empty."""
+    if not x.size:
+        return None
+    order = sorted(range(x.ndim), key=lambda axis: -x.strides[axis])  # outermost first
+    if order[0] != 1:
+        return None
+    in_memory_order = x.transpose(order)
+    if not in_memory_order.flags.c_contiguous:
+        return None
+    return in_memory_order.reshape(x.shape[1], -1)
