@@ -12,7 +12,7 @@ from hypothesis.extra import numpy as hnp
 import tinygrad_edu as tg
 from tinygrad_edu import autograd
 from tinygrad_edu.nn import functional as F  # noqa: N812
-from tinygrad_edu.ops.nn_ops import channel_dots, channel_rows
+from tinygrad_edu.ops.nn_ops import batch_statistics, channel_dots, channel_rows
 
 FINITE = st.floats(-5, 5, allow_nan=False, allow_infinity=False, width=64)
 
@@ -311,3 +311,9 @@ def test_channel_dots_take_dot_products_only_on_channel_rows():
         np.moveaxis(a, 1, 0).reshape(3, -1), axis=1))
     # different layouts of the two operands: no dot products (their rows would not match)
     np.testing.assert_allclose(channel_dots(a, channel_major(a)), (a * a).sum(axis=(0, 2)))
+    # float16 (no BLAS type) sums as before, in NumPy's float32-accumulated sum
+    half = channel_major(a).astype(np.float16)
+    np.testing.assert_array_equal(channel_dots(half, half), (half * half).sum(axis=(0, 2)))
+    # an empty batch: the variance is 0 / 0, nan, as numpy's mean gives
+    with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning):
+        assert np.isnan(batch_statistics(np.zeros((0, 3, 2), np.float32))[1]).all()
