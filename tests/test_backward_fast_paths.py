@@ -311,7 +311,7 @@ def test_channel_dots_take_dot_products_only_on_channel_rows():
         np.moveaxis(a, 1, 0).reshape(3, -1), axis=1))
     # different layouts of the two operands: no dot products (their rows would not match)
     np.testing.assert_allclose(channel_dots(a, channel_major(a)), (a * a).sum(axis=(0, 2)))
-    # float16 (no BLAS type) sums as before, in NumPy's float32-accumulated sum
+    # float16 (no BLAS type) takes the sum of products, as before
     half = channel_major(a).astype(np.float16)
     np.testing.assert_array_equal(channel_dots(half, half), (half * half).sum(axis=(0, 2)))
     # an empty batch: the variance is 0 / 0, nan, as numpy's mean gives
