@@ -10,6 +10,7 @@ rarely do. Runtime: about 13 s on 2 shared cores (8 s of it the training run).
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -389,6 +390,22 @@ def test_max_pool_handles_nan_and_inf_as_pytorch():
     assert np.isnan(out.data[0, 0, 0, 0]) and out.data[0, 0, 0, 1] == 3.0
     out.sum().backward()
     np.testing.assert_array_equal(z.grad.data[0, 0], [[1, 0, 0, 0], [0, 0, 1, 0]])
+
+
+@pytest.mark.parametrize("values, expected", [
+    ([np.inf, 1.0, 0.0, 0.0, -np.inf, -np.inf, -np.inf, -np.inf], [np.inf, -np.inf]),
+    ([3e38] * 8, [3e38, 3e38]),  # their sum overflows float32
+])
+def test_max_pool_warns_of_nothing_at_infinities_and_huge_values(values, expected):
+    # PyTorch warns of nothing here; NumPy's warnings about the finiteness test that
+    # picks the exact scan (a sum of the maxima) reached the user
+    x = Tensor(np.array(values, np.float32).reshape(1, 2, 2, 2), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = max_pool2d(x, 2)
+        out.backward(Tensor(np.ones(out.shape, np.float32)))
+    np.testing.assert_array_equal(out.data.ravel(), np.array(expected, np.float32))
+    np.testing.assert_array_equal(x.grad.data.reshape(2, 4).sum(axis=1), [1, 1])
 
 
 @GRAD_SETTINGS

@@ -88,8 +88,11 @@ def first_max(xp: Any, windows: Any, valid: Any) -> tuple[Any, Any]:
     running = running_maximum(xp, values)
     best = running[-1] if len(running) > 1 else running[0].copy()  # not a view of x
     # nan (np.maximum passes it on) or inf wins somewhere; a sum that overflows lands
-    # here too, harmlessly: the exact scan below handles every input
-    if not xp.isfinite(xp.sum(best)):
+    # here too, harmlessly: the exact scan below handles every input. The sum is only a
+    # test, so NumPy's warnings about it (inf - inf, overflow) are not the user's
+    with np.errstate(invalid="ignore", over="ignore"):
+        total = xp.sum(best)
+    if not xp.isfinite(total):
         _scan_like_pytorch(xp, windows, valid, chosen)
         return chosen, best
     for (i, j), peak in zip(taps[:-1], running[:-1]):
