@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module
-from ..ops.nn_ops import BatchNorm, Linear, batch_statistics, norm_axes
+from ..ops.nn_ops import BatchNorm, Linear, batch_statistics, norm_axes, per_channel
 from ..rng import device_generator, generator
 from ..tensor import Tensor
 from .functional_activations import (
@@ -265,7 +265,7 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     shape = norm_axes(x.data)[1]  # (1, C, 1, ...): per-channel numbers against x
     use_batch = training or running_mean is None or running_var is None
     if use_batch:
-        count = x.data.size // max(channels, 1)
+        count = per_channel(x.data)
         if count <= 1:
             raise ValueError(
                 f"batch_norm: expected more than 1 value per channel when training, got input "

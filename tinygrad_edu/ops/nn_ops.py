@@ -263,7 +263,7 @@ class BatchNorm(Function):
         x, w = ctx.parents[0], ctx.parents[1]
         needs = ctx.needs_input_grad
         axes, shape = norm_axes(x.data)
-        count = x.data.size // max(x.shape[1], 1)
+        count = per_channel(x.data)
         if not is_grad_enabled():  # not recorded: from the saved xhat, on arrays
             xhat, inv_std = ctx.saved_arrays
             g = grad.data
@@ -308,6 +308,12 @@ def norm_axes(x: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return (0,) + tuple(range(2, x.ndim)), (1, x.shape[1]) + (1,) * (x.ndim - 2)
 
 
+def per_channel(x: Any) -> int:
+    """How many values each channel (axis 1) of x (N, C, ...) holds: what batch norm's
+    means divide by."""
+    return x.size // max(x.shape[1], 1)
+
+
 def batch_statistics(x: Any) -> tuple[Any, Any, Any]:
     """Per channel (axis 1): the mean and the biased variance of x over the other axes
     (the variance from x - mean, a second pass: no cancellation), and x - mean, a new
@@ -315,7 +321,7 @@ def batch_statistics(x: Any) -> tuple[Any, Any, Any]:
     axes, shape = norm_axes(x)
     mean = x.mean(axis=axes)
     centered = x - mean.reshape(shape)
-    count = centered.dtype.type(x.size // max(x.shape[1], 1))  # 0 / 0: nan, as mean()
+    count = centered.dtype.type(per_channel(x))  # 0 / 0: nan, as mean()
     return mean, channel_dots(centered, centered) / count, centered
 
 

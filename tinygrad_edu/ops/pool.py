@@ -48,8 +48,10 @@ def max_windows(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pai
 
 def running_maximum(xp: Any, values: list) -> list:
     """[values[0], max(values[0], values[1]), ...]: the maximum over taps 0..t, for each
-    t, in the taps' memory layout (np.maximum passes nan on, as PyTorch's max pooling)."""
-    running = [values[0]]
+    t, in the taps' memory layout (np.maximum passes nan on, as PyTorch's max pooling).
+    The last, the windows' maxima, is a new array (a copy for a lone tap), never a view
+    of the input."""
+    running = [values[0] if len(values) > 1 else values[0].copy()]
     for v in values[1:]:
         running.append(xp.maximum(running[-1], v))
     return running
@@ -61,10 +63,7 @@ def window_maxima(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: P
     max pooling that nothing will differentiate (evaluation, no_grad)."""
     out = blocks(x.shape[2:], kernel, stride, padding, dilation)
     windows = max_windows(x, kernel, stride, padding, dilation, out)
-    kh, kw = kernel
-    if kh * kw == 1:
-        return windows[:, :, 0, 0].copy()  # not a view of x
-    taps = [windows[:, :, i, j] for i in range(kh) for j in range(kw)]
+    taps = [windows[:, :, i, j] for i in range(kernel[0]) for j in range(kernel[1])]
     return running_maximum(array_module(x), taps)[-1]
 
 
@@ -86,7 +85,7 @@ def first_max(xp: Any, windows: Any, valid: Any) -> tuple[Any, Any]:
     # The running maximum over taps 0..t reaches the window's maximum first at the
     # winning tap: chosen[t] = (running[t] == max) and not (running[t - 1] == max).
     running = running_maximum(xp, values)
-    best = running[-1] if len(running) > 1 else running[0].copy()  # not a view of x
+    best = running[-1]
     # nan (np.maximum passes it on) or inf wins somewhere; a sum that overflows lands
     # here too, harmlessly: the exact scan below handles every input. The sum is only a
     # test, so NumPy's warnings about it (inf - inf, overflow) are not the user's
