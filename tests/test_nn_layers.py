@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor, gradcheck, gradgradcheck, nn
@@ -152,6 +154,53 @@ def test_layer_norm_module_parameters_and_repr():
     x = Tensor(RNG.normal(size=(2, 3)).astype(np.float32))
     np.testing.assert_allclose(plain(x).data, F.layer_norm(x, 3).data)
     assert layer(Tensor(np.ones((5, 2, 3), dtype=np.float32))).shape == (5, 2, 3)
+
+
+@settings(max_examples=30, deadline=None)
+@given(rows=st.integers(0, 3), normalized=st.sampled_from([(2,), (5,), (3, 2)]),
+       affine=st.sampled_from(["none", "weight", "bias", "both"]), seed=st.integers(0, 2**16))
+def test_layer_norm_one_op_against_torch(rows, normalized, affine, seed):
+    """F.layer_norm is one recorded op whatever the affine arguments (a bias alone too),
+    with PyTorch's values and gradients; its unrecorded backward (arrays) and its
+    recorded one (Tensor ops, create_graph) give the same gradients."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    shape = (rows, 2) + normalized
+    data, upstream = rng.normal(1, 2, shape), rng.normal(size=shape)
+    w = rng.normal(size=normalized) if affine in ("weight", "both") else None
+    b = rng.normal(size=normalized) if affine in ("bias", "both") else None
+    x, weight, bias = _leaf(data), None if w is None else _leaf(w), None if b is None else _leaf(b)
+    out = F.layer_norm(x, normalized, weight, bias, eps=1e-3)
+    assert type(out.grad_fn).__name__ == "LayerNorm"
+    assert all(p.grad_fn is None for p in out.grad_fn.parents)  # nothing recorded before it
+    leaves = [t for t in (x, weight, bias) if t is not None]
+    recorded = tg.autograd.grad(out, leaves, Tensor(upstream), create_graph=True)
+    out.backward(Tensor(upstream))
+    tx = torch.tensor(data, requires_grad=True)
+    tw, tb = (None if a is None else torch.tensor(a, requires_grad=True) for a in (w, b))
+    tout = torch.nn.functional.layer_norm(tx, normalized, tw, tb, eps=1e-3)
+    tout.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-13)
+    theirs = [t for t in (tx, tw, tb) if t is not None]
+    for leaf, again, other in zip(leaves, recorded, theirs):
+        np.testing.assert_allclose(leaf.grad.data, other.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(again.data, leaf.grad.data, rtol=1e-10, atol=1e-12)
+
+
+def test_layer_norm_output_may_change_in_place_and_keeps_float32():
+    """Without weight and bias the output is still a new array, not the xhat backward
+    reads: an in-place ReLU on it (allowed in PyTorch) leaves the gradient right."""
+    torch = pytest.importorskip("torch")
+    data = RNG.normal(size=(4, 6)).astype(np.float32)
+    x = Tensor(data, requires_grad=True)
+    F.relu(F.layer_norm(x, 6), inplace=True).sum().backward()
+    tx = torch.tensor(data, requires_grad=True)
+    torch.relu_(torch.nn.functional.layer_norm(tx, (6,))).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+    layer = nn.LayerNorm(6)
+    layer(x).sum().backward()
+    assert layer.weight.grad.dtype == np.float32 and layer.bias.grad.dtype == np.float32
 
 
 def test_layer_norm_errors_name_the_shapes():

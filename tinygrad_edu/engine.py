@@ -347,8 +347,9 @@ class Function:
         if reads_for is None:
             read = set(range(len(self.parents))) if type(self).reads_inputs else set()
         else:
-            read = {i for j, inputs in enumerate(reads_for)
-                    if self.needs_input_grad[j] for i in inputs}
+            # zip: an op with optional inputs (LayerNorm's weight and bias) may have fewer
+            read = {i for inputs, needed in zip(reads_for, self.needs_input_grad)
+                    if needed for i in inputs}
         # constants too: a gradient that reads a constant changes with it
         suspects = [(f"input {i}", t) for i, t in enumerate(self.parents) if i in read]
         if any(a is output.data for a in saved):

@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 
 from ..backend import array_module
-from ..ops.nn_ops import BatchNorm, Linear, batch_statistics, norm_axes, per_channel
+from ..ops.nn_ops import (
+    BatchNorm,
+    LayerNorm,
+    Linear,
+    batch_statistics,
+    norm_axes,
+    per_channel,
+)
 from ..rng import device_generator, generator
 from ..tensor import Tensor
 from .functional_activations import (
@@ -318,15 +325,12 @@ def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor 
         if t is not None and tuple(t.shape) != shape:
             raise ValueError(f"layer_norm: {label} has shape {tuple(t.shape)}, expected "
                              f"normalized_shape {shape}")
-    axes = tuple(range(x.ndim - len(shape), x.ndim))
-    centered = x - x.mean(axes, keepdims=True)
-    var = (centered * centered).mean(axes, keepdims=True)
-    out = centered * (var + eps).pow(-0.5)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    # one primitive (ops/nn_ops.py): as a composite of 8 ops its forward and backward
+    # took 2.8x PyTorch's time on a 32 x 32 input
+    if weight is None and bias is not None:  # the op takes a bias only after a weight
+        weight = _constant(array_module(x.data).ones(shape, dtype=bias.dtype))
+    affine = tuple(t for t in (weight, bias) if t is not None)
+    return LayerNorm.apply(x, *affine, dims=len(shape), eps=eps)
 
 
 def normalized_shape_tuple(name: str, normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
