@@ -22,6 +22,7 @@ from mnist_5k import HAVE_MNIST_5K, MNIST_5K, SKIP_REASON, needs_5k
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor, gradcheck, gradgradcheck
 from tinygrad_edu.data import MNIST
+from tinygrad_edu.engine import toposort
 from tinygrad_edu.nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from tinygrad_edu.nn.functional_conv import avg_pool2d, conv2d, fold, max_pool2d, unfold
 from tinygrad_edu.nn.norm import BatchNorm2d
@@ -656,3 +657,37 @@ def test_max_pool_sends_an_inf_gradient_only_to_the_winners(create_graph, kernel
     g = gx.numpy()
     assert not np.isnan(g).any()
     assert np.isinf(g[winners]).all() and not g[~winners].any()
+
+
+@SETTINGS
+@given(window_settings(pool=True), st.integers(1, 3), st.integers(0, 10**6),
+       st.booleans(), st.booleans(), st.sampled_from([None, 3]))
+def test_avg_pool_op_in_both_layouts_and_both_backward_paths(setting, n, seed, batch_inner,
+                                                             include_pad, divisor):
+    # one op: its values and layout follow the input, and its unrecorded backward (arrays,
+    # written through a view or folded) gives the recorded one's (Tensor ops) gradient,
+    # in both layouts of the input and of the incoming gradient; PyTorch's numbers
+    torch = pytest.importorskip("torch")
+    k, s, p, _, (h, w) = setting
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal((n, 2, h, w))
+    x = Tensor(values, requires_grad=True)
+    if batch_inner:
+        x.data = np.ascontiguousarray(values.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    out = avg_pool2d(x, k, s, p, count_include_pad=include_pad, divisor_override=divisor)
+    recorded_ops = {type(t.grad_fn).__name__ for t in toposort([out]) if t.grad_fn}
+    assert "AvgPool2d" in recorded_ops and not recorded_ops & {"Unfold", "Sum", "Div"}
+    if p == (0, 0):  # a padded copy is stored batch-innermost whatever the input's layout
+        assert (out.data.strides[0] == out.data.itemsize) == (batch_inner and n > 1)
+    upstream = rng.standard_normal(out.shape)
+    if rng.random() < 0.5:  # a gradient stored batch-innermost, as a conv sends back
+        upstream = np.ascontiguousarray(upstream.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    (recorded,) = tg.autograd.grad(out, [x], Tensor(upstream), create_graph=True)
+    out.backward(Tensor(upstream))
+    tx = torch.tensor(values, requires_grad=True)
+    theirs = torch.nn.functional.avg_pool2d(tx, k, s, p, count_include_pad=include_pad,
+                                            divisor_override=divisor)
+    theirs.backward(torch.tensor(np.ascontiguousarray(upstream)))
+    np.testing.assert_allclose(out.data, theirs.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(recorded.data, x.grad.data, rtol=1e-12, atol=1e-14)

@@ -140,6 +140,48 @@ def winners(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair
                      valid)
 
 
+def fold_params(shape: tuple[int, ...], params: dict[str, Any]) -> dict[str, Any]:
+    """Fold's arguments that put a pooling op's columns back on its input of `shape`."""
+    return dict(output_size=shape[2:], kernel_size=params["kernel_size"],
+                stride=params["stride"], padding=params["padding"],
+                dilation=params.get("dilation", (1, 1)))
+
+
+def spread_over_windows(grad: Any, weights: Any, shape: tuple[int, ...],
+                        params: dict[str, Any]) -> Any:
+    """The input gradient of a pooling op, not recorded: each window's gradient times
+    `weights` (broadcast to (N, C, kh, kw, oh, ow): the winners' mask, or one over the
+    window's divisor) at each tap, added up where windows overlap, on NumPy arrays."""
+    n, c, h, w = shape
+    kernel, stride = params["kernel_size"], params["stride"]
+    (kh, kw), g = kernel, grad.data
+    oh, ow = g.shape[2:]
+    xp = array_module(g)
+    batch_inner = g.strides[0] == g.itemsize and n > 1
+    if stride == kernel and params["padding"] == (0, 0) and \
+            params.get("dilation", (1, 1)) == (1, 1) and (h, w) == (oh * kh, ow * kw):
+        # windows that tile the image: each element is in exactly one window, so the
+        # gradient is written in one pass through a view, with no fold
+        if batch_inner:
+            image = xp.empty((c, h, w, n), dtype=g.dtype)
+            taps = image.reshape(c, oh, kh, ow, kw, n).transpose(5, 0, 2, 4, 1, 3)
+            gx = image.transpose(3, 0, 1, 2)
+        else:
+            gx = xp.empty((n, c, h, w), dtype=g.dtype)
+            taps = gx.reshape(n, c, oh, kh, ow, kw).transpose(0, 1, 3, 5, 2, 4)
+        xp.multiply(g[:, :, None, None], weights, out=taps)
+        return grad.wrap(gx)
+    if batch_inner:  # batch-innermost, as fold adds fastest
+        cols = xp.empty((c, kh, kw, oh, ow, n), dtype=g.dtype)
+        xp.multiply(g[:, :, None, None], weights, out=xp.moveaxis(cols, -1, 0))
+        columns = cols.reshape(c * kh * kw, oh * ow, n).transpose(2, 0, 1)
+    else:  # written in the gradient's order (a strided read of it took 20x longer)
+        columns = xp.empty((n, c, kh, kw, oh, ow), dtype=g.dtype)
+        xp.multiply(g[:, :, None, None], weights, out=columns)
+        columns = columns.reshape(n, c * kh * kw, oh * ow)
+    return Fold.apply(grad.wrap(columns), **fold_params(shape, params))
+
+
 class MaxPool2d(Function):
     """d maxpool(x)/dx: 1 at the element each window chose (its first maximum in
     row-major order, as PyTorch), 0 elsewhere; an element chosen by several windows
@@ -165,38 +207,15 @@ class MaxPool2d(Function):
         n, c, h, w = x.shape
         (kh, kw), (oh, ow) = p["kernel_size"], grad.shape[2:]
         (chosen,) = ctx.saved_arrays  # a constant: which element each window chose
-        fold = dict(output_size=(h, w), kernel_size=p["kernel_size"], stride=p["stride"],
-                    padding=p["padding"], dilation=p["dilation"])
         g = grad.data
         # not recorded: the columns written once, by a multiply; an inf gradient times a
         # loser's 0 would be nan, so a gradient that is not finite takes the where below
         # (NumPy only checks: on a GPU the check would wait for the device; where is one
         # kernel there)
         if not is_grad_enabled() and type(g) is np.ndarray and np.isfinite(g).all():
-            xp = array_module(chosen)
-            batch_inner = g.strides[0] == g.itemsize and n > 1
-            if p["stride"] == p["kernel_size"] and p["padding"] == (0, 0) and \
-                    p["dilation"] == (1, 1) and (h, w) == (oh * kh, ow * kw):
-                # windows that tile the image: each element is in exactly one window, so
-                # the gradient is written in one pass through a view, with no fold
-                if batch_inner:
-                    image = xp.empty((c, h, w, n), dtype=g.dtype)
-                    taps = image.reshape(c, oh, kh, ow, kw, n).transpose(5, 0, 2, 4, 1, 3)
-                    gx = image.transpose(3, 0, 1, 2)
-                else:
-                    gx = xp.empty((n, c, h, w), dtype=g.dtype)
-                    taps = gx.reshape(n, c, oh, kh, ow, kw).transpose(0, 1, 3, 5, 2, 4)
-                xp.multiply(g[:, :, None, None], chosen, out=taps)
-                return grad.wrap(gx)
-            if batch_inner:  # batch-innermost, as fold adds fastest
-                cols = xp.empty((c, kh, kw, oh, ow, n), dtype=g.dtype)
-                xp.multiply(g[:, :, None, None], chosen, out=xp.moveaxis(cols, -1, 0))
-                columns = cols.reshape(c * kh * kw, oh * ow, n).transpose(2, 0, 1)
-            else:  # written in the gradient's order (a strided read of it took 20x longer)
-                columns = (g[:, :, None, None] * chosen).reshape(n, c * kh * kw, oh * ow)
-            return Fold.apply(grad.wrap(columns), **fold)
+            return spread_over_windows(grad, chosen, x.shape, p)
         taps = grad.reshape(n, c, 1, 1, oh, ow).where(grad.wrap(chosen), 0.0)
-        return Fold.apply(taps.reshape(n, c * kh * kw, oh * ow), **fold)
+        return Fold.apply(taps.reshape(n, c * kh * kw, oh * ow), **fold_params(x.shape, p))
 
     @staticmethod
     def domain(pick: Picker) -> Sample:
@@ -212,3 +231,66 @@ class MaxPool2d(Function):
                                    dilation=dilation)
 
         return Sample((x,), call)
+
+
+class AvgPool2d(Function):
+    """d avgpool(x)/dx: each window's gradient divided by its divisor, to every element
+    of the window; an element in several windows gets the sum."""
+
+    reads_inputs = False  # backward needs only the input's shape
+
+    def forward(ctx, x: np.ndarray, kernel_size: Pair = (1, 1), stride: Pair = (1, 1),
+                padding: Pair = (0, 0), divisor: float | None = None) -> np.ndarray:
+        if x.ndim != 4:
+            raise ValueError(f"avgpool2d: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+        out = blocks(x.shape[2:], kernel_size, stride, padding, (1, 1))
+        if min(out) < 1:
+            raise ValueError(f"avgpool2d: input of shape {x.shape} is too small for "
+                             f"kernel_size={kernel_size}, padding={padding}")
+        windows = window_view(padded_image(x, padding, 0.0), kernel_size, stride, (1, 1), out)
+        taps = [windows[:, :, i, j] for i in range(kernel_size[0]) for j in range(kernel_size[1])]
+        total = taps[0] + taps[1] if len(taps) > 1 else taps[0].copy()  # the taps' layout
+        for tap in taps[2:]:
+            total += tap
+        total *= window_scale(x, kernel_size, stride, padding, divisor, out)
+        return total
+
+    def backward(ctx, grad: Any) -> Any:
+        x, p = ctx.parents[0], ctx.params
+        n, c = x.shape[:2]
+        (kh, kw), (oh, ow) = p["kernel_size"], grad.shape[2:]
+        scale = window_scale(x.data, p["kernel_size"], p["stride"], p["padding"],
+                             p.get("divisor"), (oh, ow))
+        if not is_grad_enabled() and type(grad.data) is np.ndarray:  # not recorded
+            return spread_over_windows(grad, scale, x.shape, p)
+        scaled = grad * (scale if type(scale) is float else grad.wrap(scale))
+        taps = scaled.reshape(n, c, 1, 1, oh, ow).expand(n, c, kh, kw, oh, ow)
+        return Fold.apply(taps.reshape(n, c * kh * kw, oh * ow), **fold_params(x.shape, p))
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        kernel = (pick.integer(1, 3), pick.integer(1, 3))
+        stride = (pick.integer(1, 3), pick.integer(1, 3))
+        padding = (pick.integer(0, kernel[0] // 2), pick.integer(0, kernel[1] // 2))
+        divisor = pick.choice((None, float(kernel[0] * kernel[1]), 2.5))
+        size = tuple(k + pick.integer(0, 2) for k in kernel)
+        x = pick.values((pick.integer(1, 2), pick.integer(1, 2)) + size)
+
+        def call(t: Any) -> Any:
+            return AvgPool2d.apply(t, kernel_size=kernel, stride=stride, padding=padding,
+                                   divisor=divisor)
+
+        return Sample((x,), call)
+
+
+def window_scale(x: Any, kernel: Pair, stride: Pair, padding: Pair, divisor: float | None,
+                 out: Pair) -> Any:
+    """What average pooling multiplies each window's sum by: 1 / divisor, or with
+    divisor None, one over the number of the window's taps inside the image (an (oh, ow)
+    array of x's dtype on x's device: padding left out of the count)."""
+    if divisor is not None:
+        return 1.0 / divisor
+    valid = valid_taps(x.shape[2:], kernel, stride, padding, (1, 1), out)
+    if valid is None:
+        return 1.0 / (kernel[0] * kernel[1])
+    return like((1.0 / valid.sum(axis=(0, 1))).astype(x.dtype), x)
