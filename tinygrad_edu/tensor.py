@@ -81,8 +81,9 @@ from .ops.movement import (
     Reshape,
     ScatterAdd,
     SetItem,
+    Stack,
 )
-from .ops.nn_ops import LogSoftmax, LogSumExp, Softmax
+from .ops.nn_ops import LogSoftmax, LogSumExp, Softmax, Std, Var
 from .ops.reduce import Cumsum, Max, Min, Prod, Sum
 from .rng import device_generator
 from .tensor_shape import check_dim, shape_args
@@ -811,8 +812,9 @@ class Tensor:
             raise RuntimeError(
                 f"permute: got {len(order)} dims {order} for a tensor with {self.ndim} dims "
                 f"(shape {tuple(self.shape)}); give each dim once")
-        for d in order:
-            self._check_dim("permute", d)
+        if order and not -len(order) <= min(order) <= max(order) < len(order):
+            for d in order:  # names the first dim out of range
+                self._check_dim("permute", d)
         return Permute.apply(self, dims=order)
 
     def expand(self, *shape: Any) -> Tensor:
@@ -849,17 +851,21 @@ class Tensor:
         return Cat.apply(self, *others, axis=axis)
 
     def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
-        dim0, dim1 = self._check_dim("transpose", dim0), self._check_dim("transpose", dim1)
-        if self.ndim == 0:
-            return self
-        dims = list(range(self.ndim))
+        n = self.data.ndim
+        if type(dim0) is int and type(dim1) is int and -n <= dim0 < n and -n <= dim1 < n:
+            dim0, dim1 = dim0 % n, dim1 % n  # the usual call: dims known good, no checks
+        else:
+            dim0, dim1 = self._check_dim("transpose", dim0), self._check_dim("transpose", dim1)
+            if n == 0:
+                return self
+        dims = list(range(n))
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
-        return self.permute(*dims)
+        return Permute.apply(self, dims=tuple(dims))
 
     @property
     def T(self) -> Tensor:  # noqa: N802 (PyTorch's name)
         """All axes reversed (the matrix transpose for 2-D)."""
-        return self.permute(*reversed(range(self.ndim)))
+        return Permute.apply(self, dims=tuple(range(self.data.ndim - 1, -1, -1)))
 
     def squeeze(self, axis: Axis = None, *, dim: Axis = None) -> Tensor:
         """Drop size-1 axes (all of them, or the given ones that have size 1)."""
@@ -874,8 +880,13 @@ class Tensor:
 
     def unsqueeze(self, dim: int) -> Tensor:
         """Insert a size-1 axis at `dim` (negative counts from the end of the new shape)."""
-        dim = self._check_dim("unsqueeze", dim, self.ndim + 1)
-        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+        shape = self.data.shape
+        rank = len(shape) + 1
+        if type(dim) is int and -rank <= dim < rank:
+            dim %= rank  # the usual call: no check_dim
+        else:
+            dim = self._check_dim("unsqueeze", dim, rank)
+        return Reshape.apply(self, shape=shape[:dim] + (1,) + shape[dim:])
 
     def flip(self, *dims: Any) -> Tensor:
         """The elements in reverse order along `dims` (a copy, as torch.flip)."""
@@ -944,6 +955,16 @@ class Tensor:
         keep = keepdims if keepdim is None else keepdim
         return self.sum(axis, keep) / self._reduced_count(axis)
 
+    def _fused_moments(self, axis: Any) -> bool:
+        """True when var and std can be one op: floating point values, and dims that
+        name distinct axes (anything else keeps the composite and its errors)."""
+        if self.data.dtype.kind != "f":
+            return False
+        if axis is None or type(axis) is int:
+            return True
+        return type(axis) is tuple and self.data.ndim > 0 and all(
+            type(a) is int for a in axis) and len({a % self.data.ndim for a in axis}) == len(axis)
+
     def var(self, axis: Axis = None, keepdims: bool = False, correction: int = 1, *,
             dim: Axis = None, keepdim: bool | None = None) -> Tensor:
         """Variance with Bessel's correction by default (correction=1), as torch.var.
@@ -953,6 +974,8 @@ class Tensor:
         axis = _axis(axis, dim)
         keep = keepdims if keepdim is None else keepdim
         count = max(self._reduced_count(axis) - correction, 0)
+        if count > 0 and self._fused_moments(axis):
+            return Var.apply(self, axis=axis, keepdims=bool(keep), correction=correction)
         if count > 0:
             centered = self - self.mean(axis, keepdims=True)
             return (centered * centered).sum(axis, keep) / count
@@ -964,6 +987,10 @@ class Tensor:
 
     def std(self, axis: Axis = None, keepdims: bool = False, correction: int = 1, *,
             dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+        axis = _axis(axis, dim)
+        if self._fused_moments(axis) and self._reduced_count(axis) > correction:
+            keep = keepdims if keepdim is None else keepdim
+            return Std.apply(self, axis=axis, keepdims=bool(keep), correction=correction)
         variance = self.var(axis, keepdims, correction, dim=dim, keepdim=keepdim)
         # sqrt has an infinite slope at 0: where all values are equal, use the
         # subgradient 0 (as PyTorch) instead of letting inf * 0 become nan; a nan
@@ -1125,7 +1152,11 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
-    return cat([t.unsqueeze(dim) for t in tensors], dim)
+    first = tensors[0]
+    rank = first.ndim + 1
+    if not (type(dim) is int and -rank <= dim < rank):
+        dim = first._check_dim("unsqueeze", dim, rank)  # the error unsqueeze gave
+    return Stack.apply(*tensors, axis=dim)
 
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .backend import like
+from .ops.nn_ops import Norm
 from .tensor_shape import check_dim
 from .tensor_sort import ValuesIndices, extremum_along
 
@@ -74,6 +75,9 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> T
     axes = _dims(x, dim)
     keep = bool(keepdim)
     if p == "fro" or p == 2:
+        # one op; a 0-d tensor's dim or a repeated dim keeps the error sum gave
+        if axes is None or (x.ndim and len(set(axes)) == len(axes)):
+            return Norm.apply(x, axis=axes, keepdims=keep)
         return _positive_root((x * x).sum(axes, keep), lambda s: s.sqrt())
     if isinstance(p, str):
         raise ValueError(f"norm: p={p!r} is not supported; expected 'fro' or a number "

@@ -86,7 +86,7 @@ def t(x: Tensor) -> Tensor:
             f"t: expects a tensor with <= 2 dims, got {x.ndim} dims (shape "
             f"{tuple(x.shape)}); use transpose(dim0, dim1) or permute"
         )
-    return x if x.ndim < 2 else x.permute(1, 0)
+    return x if x.ndim < 2 else x.T
 
 
 def _slice_along(x: Tensor, axis: int, start: int, stop: int) -> Tensor:

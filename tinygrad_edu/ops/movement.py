@@ -2,7 +2,7 @@
 
 Each backward is another movement: reshape undoes reshape, permute undoes
 permute, expand's backward is a sum, indexing's backward scatters (and the
-scatter's backward is indexing), pad's backward slices, cat's backward splits.
+scatter's backward is indexing), pad's backward slices, cat's and stack's backward split.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..backend import add_at, array_module, as_array, backend_of, is_array, transfer
-from ..engine import Function
+from ..engine import Function, is_grad_enabled
 from .domain import Picker, Sample
 from .reduce import unbroadcast
 
@@ -33,7 +33,9 @@ class Reshape(Function):
             ) from None
 
     def backward(ctx, grad: Any) -> Any:
-        return grad.reshape(ctx.parents[0].shape)
+        shape = ctx.parents[0].shape
+        # the op itself, not the binding: the shape is known good
+        return grad if grad.shape == shape else Reshape.apply(grad, shape=shape)
 
     @staticmethod
     def domain(pick: Picker) -> Sample:
@@ -54,7 +56,8 @@ class Permute(Function):
     reads_inputs = False
 
     def forward(ctx, x: np.ndarray, dims: tuple[int, ...] = ()) -> np.ndarray:
-        if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+        rank = x.ndim
+        if len(dims) != rank or len({d % max(rank, 1) for d in dims}) != rank:
             raise ValueError(
                 f"permute: dims {dims} are not a permutation of the {x.ndim} axes "
                 f"of a tensor of shape {x.shape}"
@@ -62,8 +65,11 @@ class Permute(Function):
         return x.transpose(dims)
 
     def backward(ctx, grad: Any) -> Any:
-        dims = [d % grad.ndim for d in ctx.params["dims"]]
-        return grad.permute(*np.argsort(dims).tolist())
+        dims = ctx.params["dims"]
+        inverse = [0] * len(dims)
+        for i, d in enumerate(dims):
+            inverse[d % len(dims)] = i
+        return Permute.apply(grad, dims=tuple(inverse))  # a known good permutation
 
     @staticmethod
     def domain(pick: Picker) -> Sample:
@@ -218,7 +224,8 @@ class Cat(Function):
         for needed, x in zip(ctx.needs_input_grad, ctx.parents):
             stop = start + x.shape[axis]
             index = (slice(None),) * axis + (slice(start, stop),)
-            grads.append(grad[index] if needed else None)
+            # slices only: the op, without the binding's index conversion
+            grads.append(GetItem.apply(grad, index=index) if needed else None)
             start = stop
         return tuple(grads)
 
@@ -234,6 +241,37 @@ class Cat(Function):
             shapes.append(tuple(shape))
         inputs = tuple(pick.values(s) for s in shapes)
         return Sample(inputs, lambda *xs: xs[0].cat(xs[1:], axis=axis))
+
+
+class Stack(Function):
+    """d stack(xs)/dx_i: the gradient's i-th slice along the new axis. One op, not an
+    unsqueeze per input and a cat (stack of two 32 x 32, forward and backward: 7 ops)."""
+
+    reads_inputs = False
+
+    def forward(ctx, *xs: np.ndarray, axis: int = 0) -> np.ndarray:
+        shape = xs[0].shape
+        axis %= len(shape) + 1
+        # concatenate of reshaped views: half of np.stack's time on small arrays
+        lifted = shape[:axis] + (1,) + shape[axis:]
+        return array_module(xs[0]).concatenate([x.reshape(lifted) for x in xs], axis=axis)
+
+    def backward(ctx, grad: Any) -> tuple:
+        axis = ctx.params["axis"] % grad.ndim
+        lead = (slice(None),) * axis
+        if not is_grad_enabled():  # not recorded: views of the gradient, no GetItem ops
+            g, wrap = grad.data, grad.wrap
+            return tuple(wrap(g[lead + (i,)]) if needed else None
+                         for i, needed in enumerate(ctx.needs_input_grad))
+        return tuple(GetItem.apply(grad, index=lead + (i,)) if needed else None
+                     for i, needed in enumerate(ctx.needs_input_grad))
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        shape = pick.shape()
+        axis = pick.integer(-len(shape) - 1, len(shape))
+        inputs = tuple(pick.values(shape) for _ in range(pick.integer(1, 3)))
+        return Sample(inputs, lambda *xs: Stack.apply(*xs, axis=axis))
 
 
 class Clone(Function):

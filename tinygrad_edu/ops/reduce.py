@@ -24,6 +24,9 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     axes = tuple(range(extra)) + tuple(
         extra + i for i, side in enumerate(shape) if side == 1 and grad.shape[extra + i] != 1
     )
+    if not is_grad_enabled():  # not recorded: the sum on the array, without two ops
+        g = grad.data
+        return grad.wrap(as_array(g.sum(axis=axes, keepdims=True) if axes else g).reshape(shape))
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
