@@ -59,11 +59,12 @@ LESSONS: dict[str, Lesson] = {lesson.name: lesson for lesson in (
     Lesson("matmul", 4, ("tinygrad_edu.ops.linalg", "tinygrad_edu.ops.nn_ops",
                          "tinygrad_edu.ops.losses"),
            "matrix products, batched and broadcast, and the fused layers and losses (linear, "
-           "softmax, log-softmax, logsumexp, batch norm, var, std, the 2-norm; cross-entropy, "
-           "nll, mse, binary cross-entropy)"),
+           "softmax, log-softmax, logsumexp, batch norm, layer norm, var, std, the 2-norm; "
+           "cross-entropy, nll, mse, binary cross-entropy)"),
     Lesson("im2col", 5, ("tinygrad_edu.ops.window", "tinygrad_edu.ops.pool"),
-           "unfold (im2col) and fold (col2im), each the other's adjoint, and max pooling "
-           "(its gradient folded back to the chosen elements)"),
+           "unfold (im2col) and fold (col2im), each the other's adjoint, and max and average "
+           "pooling (their gradients folded back to the chosen elements, or to every "
+           "element of each window)"),
 )}
 
 

@@ -51,7 +51,7 @@ def running_maximum(xp: Any, values: list) -> list:
     t, in the taps' memory layout (np.maximum passes nan on, as PyTorch's max pooling).
     The last, the windows' maxima, is a new array (a copy for a lone tap), never a view
     of the input."""
-    running = [values[0] if len(values) > 1 else values[0].copy()]
+    running = [values[0] if len(values) > 1 else values[0].copy(order="K")]
     for v in values[1:]:
         running.append(xp.maximum(running[-1], v))
     return running
@@ -249,7 +249,8 @@ class AvgPool2d(Function):
                              f"kernel_size={kernel_size}, padding={padding}")
         windows = window_view(padded_image(x, padding, 0.0), kernel_size, stride, (1, 1), out)
         taps = [windows[:, :, i, j] for i in range(kernel_size[0]) for j in range(kernel_size[1])]
-        total = taps[0] + taps[1] if len(taps) > 1 else taps[0].copy()  # the taps' layout
+        # the sum in the taps' memory layout (the input's), a new array for a lone tap too
+        total = taps[0] + taps[1] if len(taps) > 1 else taps[0].copy(order="K")
         for tap in taps[2:]:
             total += tap
         total *= window_scale(x, kernel_size, stride, padding, divisor, out)
