@@ -172,7 +172,7 @@ def test_backward_that_calls_an_unwritten_op_fails_not_unimplemented(tmp_path, c
     status, out, _ = run(capsys, "check", tmp_path, "im2col", *FAST)
     assert status == 1
     assert rows(out) == {"MyUnfold": "failed", "MyFold": "not implemented yet",
-                         "MyMaxPool2d": "not implemented yet"}
+                         "MyMaxPool2d": "not implemented yet", "MyAvgPool2d": "not implemented yet"}
     assert "NotImplementedError: write me: col2im" in out
 
 
