@@ -74,6 +74,21 @@ def test_relu_fast_path_is_where_in_every_float_width_and_layout(dtype):
     np.testing.assert_array_equal(np.signbit(grad.numpy()), np.signbit(expected))
 
 
+ACTIVATIONS = {"gelu": F.gelu, "gelu_tanh": lambda t: F.gelu(t, approximate="tanh"),
+               "silu": F.silu}
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_activation_fast_paths_match_tensor_rule(name, data):
+    shape = data.draw(hnp.array_shapes(max_dims=3, max_side=4))
+    # up to |x| = 60: where erf, exp and tanh saturate too
+    x = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-60, 60)))
+    upstream = data.draw(arrays(shape))
+    assert_same(*both_branches(ACTIVATIONS[name], [x], upstream))
+
+
 @settings(max_examples=30, deadline=None)
 @given(data=st.data(), bias=st.booleans(), lead=st.integers(0, 2))
 def test_linear_fast_path_matches_tensor_rule(data, bias, lead):

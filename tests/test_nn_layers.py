@@ -5,6 +5,7 @@ with math.erf for erf, and with finite differences (first and second order).
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -43,6 +44,13 @@ def test_erf_special_values_and_dtypes():
     zero_d = erf(np.array(0.5))
     assert isinstance(zero_d, np.ndarray) and zero_d.shape == ()
     assert zero_d == pytest.approx(math.erf(0.5), rel=1e-15)
+
+
+def test_erf_of_huge_values_is_one_without_warnings():
+    # x * x overflows past 1.3e154 inside the continued fraction; exp(-inf) is still 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(erf(np.array([1e200, -1e300, 1.7e308])), [1.0, -1.0, 1.0])
 
 
 def test_tensor_erf_gradient_is_the_gaussian():

@@ -13,13 +13,13 @@ work as in PyTorch.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..backend import array_module
+from ..ops.activations import Gelu, Silu
 from ..ops.nn_ops import (
     BatchNorm,
     LayerNorm,
@@ -104,26 +104,23 @@ def tanh(x: Tensor) -> Tensor:
     return x.tanh()
 
 
-_GELU_TANH_SCALE = math.sqrt(2.0 / math.pi)
-
-
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x), Phi the standard normal CDF: 0.5 x (1 + erf(x / sqrt(2))).
 
-    approximate='tanh' uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as PyTorch."""
+    approximate='tanh' uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as PyTorch.
+    One primitive (ops/activations.py), not a composite: see that file for why."""
     if approximate == "none":
-        return x * ((x * (1.0 / math.sqrt(2.0))).erf() + 1.0) * 0.5
+        return Gelu.apply(x)
     if approximate == "tanh":
-        inner = (x + x * x * x * 0.044715) * _GELU_TANH_SCALE
-        return x * (inner.tanh() + 1.0) * 0.5
+        return Gelu.apply(x, approximate="tanh")
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def silu(x: Tensor, inplace: bool = False) -> Tensor:
-    """x * sigmoid(x) (also called swish)."""
+    """x * sigmoid(x) (also called swish); one primitive (ops/activations.py)."""
     if inplace:
         return x.update_("silu_", silu)
-    return x * x.sigmoid()
+    return Silu.apply(x)
 
 
 def softmax(x: Tensor, dim: int = -1, *, dtype: Any = None) -> Tensor:

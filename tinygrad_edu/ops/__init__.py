@@ -1,6 +1,7 @@
 """Every differentiable primitive. Importing this package registers them all."""
 
 from . import (  # noqa: F401 (importing registers the ops)
+    activations,
     elementwise,
     linalg,
     losses,

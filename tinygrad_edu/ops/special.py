@@ -53,7 +53,8 @@ def _series(xp: Any, x: np.ndarray) -> np.ndarray:
 
 def _erfc_fraction(xp: Any, x: np.ndarray) -> np.ndarray:
     """erfc(x) for x >= _SWITCH (inf gives 0)."""
-    with np.errstate(invalid="ignore"):  # inf / inf at x = inf; the result is still 0
+    # inf / inf at x = inf, and x * x overflowing past 1.3e154: the result is still 0
+    with np.errstate(invalid="ignore", over="ignore"):
         tail = x.copy()
         for k in range(_TERMS, 0, -1):
             tail = x + (0.5 * k) / tail
