@@ -131,3 +131,21 @@ def test_gelu_op_rejects_an_unknown_approximation():
         Gelu.apply(x, approximate="erf")
     with pytest.raises(ValueError, match="gelu: approximate must be"):
         F.gelu(x, approximate="sigmoid")
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_stable_sigmoid_is_the_two_branch_formula_bit_for_bit(dtype):
+    # Sigmoid and Silu share stable_sigmoid: max(e, x >= 0) / (1 + e) must be exactly
+    # 1 / (1 + e) where x >= 0 and e / (1 + e) elsewhere, e = exp(-|x|), nan and inf too
+    from tinygrad_edu.ops.elementwise import stable_sigmoid
+
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(4000) * 30).astype(dtype)
+    x[:6] = [np.nan, np.inf, -np.inf, 0.0, -0.0, np.finfo(dtype).max]
+    with np.errstate(over="ignore"):
+        e = np.exp(-np.abs(x))
+        expected = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(dtype)
+        got = stable_sigmoid(np, x)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(tg.tensor(x).sigmoid().numpy(), expected)
