@@ -15,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 import tinygrad_edu as tg
 from tinygrad_edu import autograd
 from tinygrad_edu.nn import functional as F  # noqa: N812
-from tinygrad_edu.ops.activations import Gelu, Silu
+from tinygrad_edu.ops.activations import Elu, Gelu, Silu, Softplus
 
 FORMS = {
     "gelu": (lambda t: F.gelu(t), lambda tf, t: tf.gelu(t), Gelu),
@@ -23,6 +23,17 @@ FORMS = {
                   lambda tf, t: tf.gelu(t, approximate="tanh"), Gelu),
     "silu": (lambda t: F.silu(t), lambda tf, t: tf.silu(t), Silu),
 }
+# the ELU family and softplus, one op each too (with non-default constants)
+PIECEWISE = {
+    "elu": (lambda t: F.elu(t), lambda tf, t: tf.elu(t), Elu),
+    "elu_alpha": (lambda t: F.elu(t, 0.3), lambda tf, t: tf.elu(t, 0.3), Elu),
+    "selu": (lambda t: F.selu(t), lambda tf, t: tf.selu(t), Elu),
+    "celu": (lambda t: F.celu(t, 2.5), lambda tf, t: tf.celu(t, 2.5), Elu),
+    "softplus": (lambda t: F.softplus(t), lambda tf, t: tf.softplus(t), Softplus),
+    "softplus_beta": (lambda t: F.softplus(t, 2.0, 3.0), lambda tf, t: tf.softplus(t, 2.0, 3.0),
+                      Softplus),
+}
+ALL = {**FORMS, **PIECEWISE}
 # up to 1e150: beyond, PyTorch's own x * x overflows in the tanh form's gradient (nan)
 VALUES = st.one_of(st.floats(-12, 12, width=64),
                    st.floats(-1e150, 1e150, allow_nan=False, allow_infinity=False, width=64))
@@ -32,7 +43,7 @@ def ours(name, x, upstream):
     t = tg.tensor(x, requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow or invalid-value warnings
-        out = FORMS[name][0](t)
+        out = ALL[name][0](t)
         out.backward(tg.tensor(upstream))
     return out.numpy(), t.grad.numpy()
 
@@ -40,7 +51,7 @@ def ours(name, x, upstream):
 def pytorch(name, x, upstream):
     torch = pytest.importorskip("torch")
     t = torch.tensor(x, requires_grad=True)
-    out = FORMS[name][1](torch.nn.functional, t)
+    out = ALL[name][1](torch.nn.functional, t)
     out.backward(torch.tensor(upstream))
     return out.detach().numpy(), t.grad.numpy()
 
@@ -55,7 +66,7 @@ def assert_close(got, expected, x, rtol, eps):
     assert close.all(), f"at x = {x[~close]}: got {got[~close]}, expected {expected[~close]}"
 
 
-@pytest.mark.parametrize("name", list(FORMS))
+@pytest.mark.parametrize("name", list(ALL))
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_float64_values_and_gradients_match_pytorch(name, data):
@@ -68,7 +79,7 @@ def test_float64_values_and_gradients_match_pytorch(name, data):
     assert_close(grad, t_grad, x, rtol=1e-12, eps=1e-15)
 
 
-@pytest.mark.parametrize("name", list(FORMS))
+@pytest.mark.parametrize("name", list(ALL))
 def test_float32_values_and_gradients_as_accurate_as_pytorchs(name):
     # float32 results differ in the last bits (erf and tanh differ, and near saturation
     # 1 - tanh**2 loses its digits in both): each is measured against PyTorch's float64
@@ -86,7 +97,7 @@ def test_float32_values_and_gradients_as_accurate_as_pytorchs(name):
         assert error.max() <= 2 * (np.abs(theirs - truth) / scale).max() + 1e-7
 
 
-@pytest.mark.parametrize("name", list(FORMS))
+@pytest.mark.parametrize("name", list(ALL))
 def test_infinities_nan_and_signed_zero_as_pytorch_in_float64(name):
     x = np.array([-np.inf, np.inf, np.nan, 0.0, -0.0, -1e100, 1e100])
     upstream = np.ones_like(x)
@@ -110,9 +121,9 @@ def test_large_magnitudes_saturate_without_overflow(name, dtype):
     np.testing.assert_allclose(grad[x < 0], 0.0, atol=1e-30)
 
 
-@pytest.mark.parametrize("name", list(FORMS))
+@pytest.mark.parametrize("name", list(ALL))
 def test_one_op_is_recorded(name):
-    fn, _, op = FORMS[name]
+    fn, _, op = ALL[name]
     x = tg.tensor(np.linspace(-3, 3, 12).reshape(3, 4), requires_grad=True)
     out = fn(x)
     assert type(out.grad_fn) is op and out.grad_fn.parents == (x,)

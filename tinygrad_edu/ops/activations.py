@@ -1,5 +1,5 @@
 """Activations that are one primitive each rather than composites: GELU (exact and
-tanh-approximated) and SiLU.
+tanh-approximated), SiLU, the ELU family (ELU, SELU, CELU) and softplus.
 
 As composites, F.gelu recorded 5 ops (two scales, erf, an add and a product), its tanh
 form 9 and F.silu 2, each with its own backward and every gradient summed back into x;
@@ -20,7 +20,7 @@ import numpy as np
 from ..backend import array_module
 from ..engine import Function, is_grad_enabled
 from .domain import Picker, Sample, unary_domain
-from .elementwise import stable_sigmoid
+from .elementwise import kept_where, stable_sigmoid
 from .special import erf
 
 _SQRT1_2 = math.sqrt(0.5)  # correctly rounded (1 / sqrt(2) is an ulp low)
@@ -122,3 +122,95 @@ class Silu(Function):
         return grad * s * (x * (1.0 - s) + 1.0)
 
     domain = unary_domain(lambda x: Silu.apply(x), low=-4.0, high=4.0)
+
+
+class Elu(Function):
+    """d elu(x)/dx = scale where x > 0, else scale * alpha * input_scale *
+    exp(input_scale * x) (the exponential side at 0, as PyTorch).
+
+    elu(x) = scale * (x where x > 0, else alpha * (exp(input_scale * x) - 1)): ELU
+    (scale = input_scale = 1), SELU (its two constants) and CELU (input_scale = 1 / alpha).
+    """
+
+    def forward(ctx, x: np.ndarray, alpha: float = 1.0, scale: float = 1.0,
+                input_scale: float = 1.0) -> np.ndarray:
+        # both sides without a branch: max(x, 0) plus the exponential side of min(x, 0),
+        # which is 0 for x > 0 (np.where picks per element: slow on mixed signs); expm1,
+        # exact near 0; exp only of values <= 0, so nothing overflows. The operand order
+        # matters at x = +-0, where minimum and maximum return their second operand: -0.0
+        # stays -0.0 (as PyTorch's expm1 gives) and the added side is then -0.0
+        xp = array_module(x)
+        out = xp.expm1(xp.minimum(0.0, x) * input_scale)
+        out *= alpha
+        out += xp.maximum(x, -0.0)
+        if scale != 1.0:
+            out *= scale
+        return out
+
+    def backward(ctx, grad: Any) -> Any:
+        x, p = ctx.parents[0], ctx.params
+        alpha, scale, input_scale = (p.get("alpha", 1.0), p.get("scale", 1.0),
+                                     p.get("input_scale", 1.0))
+        negative = x.data <= 0  # not x < 0 or ~(x > 0): a nan takes the linear side
+        if not is_grad_enabled() and type(grad.data) is np.ndarray and \
+                grad.data.dtype.itemsize in (2, 4, 8):  # not recorded: on the arrays
+            slope = np.exp(np.minimum(x.data, 0) * input_scale)
+            slope *= scale * alpha * input_scale
+            # the exponential side where x <= 0 (kept_where: no branch), scale elsewhere
+            slope = kept_where(slope.astype(grad.data.dtype, copy=False), negative)
+            slope += ~negative * grad.data.dtype.type(scale)
+            return grad.wrap(grad.data * slope)
+        # recorded: the exponential side from x, so that second derivatives flow; exp only
+        # of values <= 0 (a thrown-away inf would turn into nan in the gradient)
+        mask = grad.wrap(negative)
+        safe = x.where(mask, 0.0)
+        slope = (safe * input_scale).exp() * (scale * alpha * input_scale)
+        return grad * slope.where(mask, scale)
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        alpha, scale, input_scale = pick.choice(((1.0, 1.0, 1.0), (0.5, 1.0, 2.0),
+                                                 (1.6732632423543772, 1.0507009873554805, 1.0)))
+        return Sample((pick.values(pick.shape(), -3.0, 3.0, avoid=(0.0,)),),
+                      lambda x: Elu.apply(x, alpha=alpha, scale=scale, input_scale=input_scale))
+
+
+class Softplus(Function):
+    """d softplus(x)/dx = sigmoid(beta * x), and 1 where beta * x > threshold.
+
+    softplus(x) = log(1 + exp(beta x)) / beta, and x itself where beta x > threshold
+    (there the two agree to float precision, and exp would overflow), as PyTorch.
+    """
+
+    def forward(ctx, x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
+        xp = array_module(x)
+        scaled = x * beta
+        linear = scaled > threshold
+        # exp of at most the threshold: no overflow in the side that is thrown away
+        out = xp.log1p(xp.exp(xp.minimum(scaled, threshold)))
+        if beta != 1.0:
+            out /= beta
+        if linear.any():  # rare: where only then (it branches per element)
+            out = xp.where(linear, x, out)
+        return out
+
+    def backward(ctx, grad: Any) -> Any:
+        x, p = ctx.parents[0], ctx.params
+        beta, threshold = p.get("beta", 1.0), p.get("threshold", 20.0)
+        linear = x.data * beta > threshold
+        if not is_grad_enabled():  # not recorded: the same numbers on the arrays
+            xp = array_module(x.data)
+            slope = stable_sigmoid(xp, x.data * beta).astype(grad.data.dtype, copy=False)
+            if linear.any():
+                slope = xp.where(linear, 1, slope)
+            return grad.wrap(grad.data * slope)
+        slope = (x * beta).sigmoid()
+        return grad * (slope.where(grad.wrap(~linear), 1.0) if linear.any() else slope)
+
+    @staticmethod
+    def domain(pick: Picker) -> Sample:
+        beta, threshold = pick.choice(((1.0, 20.0), (2.0, 3.0), (0.5, 1.0)))
+        # away from the threshold, where softplus switches to x (a tiny jump)
+        seam = threshold / beta
+        return Sample((pick.values(pick.shape(), -4.0, 4.0, avoid=(seam,)),),
+                      lambda x: Softplus.apply(x, beta=beta, threshold=threshold))
