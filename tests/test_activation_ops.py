@@ -15,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 import tinygrad_edu as tg
 from tinygrad_edu import autograd
 from tinygrad_edu.nn import functional as F  # noqa: N812
-from tinygrad_edu.ops.activations import Elu, Gelu, Silu, Softplus
+from tinygrad_edu.ops.activations import Elu, Gelu, LeakyRelu, Silu, Softplus
 
 FORMS = {
     "gelu": (lambda t: F.gelu(t), lambda tf, t: tf.gelu(t), Gelu),
@@ -32,6 +32,10 @@ PIECEWISE = {
     "softplus": (lambda t: F.softplus(t), lambda tf, t: tf.softplus(t), Softplus),
     "softplus_beta": (lambda t: F.softplus(t, 2.0, 3.0), lambda tf, t: tf.softplus(t, 2.0, 3.0),
                       Softplus),
+    "leaky_relu": (lambda t: F.leaky_relu(t), lambda tf, t: tf.leaky_relu(t), LeakyRelu),
+    **{f"leaky_relu_{slope}": (lambda t, s=slope: F.leaky_relu(t, s),
+                               lambda tf, t, s=slope: tf.leaky_relu(t, s), LeakyRelu)
+       for slope in (0.0, 1.5, -0.5)},
 }
 ALL = {**FORMS, **PIECEWISE}
 # up to 1e150: beyond, PyTorch's own x * x overflows in the tanh form's gradient (nan)

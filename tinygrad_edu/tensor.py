@@ -38,6 +38,7 @@ from .backend import (
     writeable,
 )
 from .hooks import RemovableHandle, add_hook
+from .ops.activations import LeakyRelu
 from .ops.dtypes import (
     NUMBER_KINDS,
     check_dtype,
@@ -1019,7 +1020,7 @@ class Tensor:
         return LogSoftmax.apply(self, axis=_axis(axis, dim))
 
     def leaky_relu(self, negative_slope: Real = 0.01) -> Tensor:
-        return self.where(self > 0, self * negative_slope)
+        return LeakyRelu.apply(self, negative_slope=float(negative_slope))
 
     def square(self) -> Tensor:
         return self * self
