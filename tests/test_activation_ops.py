@@ -15,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 import tinygrad_edu as tg
 from tinygrad_edu import autograd
 from tinygrad_edu.nn import functional as F  # noqa: N812
-from tinygrad_edu.ops.activations import Elu, Gelu, LeakyRelu, Silu, Softplus
+from tinygrad_edu.ops.activations import Elu, Gelu, LeakyRelu, Silu
 
 FORMS = {
     "gelu": (lambda t: F.gelu(t), lambda tf, t: tf.gelu(t), Gelu),
@@ -23,15 +23,12 @@ FORMS = {
                   lambda tf, t: tf.gelu(t, approximate="tanh"), Gelu),
     "silu": (lambda t: F.silu(t), lambda tf, t: tf.silu(t), Silu),
 }
-# the ELU family and softplus, one op each too (with non-default constants)
+# the ELU family and leaky ReLU, one op each too (with non-default constants)
 PIECEWISE = {
     "elu": (lambda t: F.elu(t), lambda tf, t: tf.elu(t), Elu),
     "elu_alpha": (lambda t: F.elu(t, 0.3), lambda tf, t: tf.elu(t, 0.3), Elu),
     "selu": (lambda t: F.selu(t), lambda tf, t: tf.selu(t), Elu),
     "celu": (lambda t: F.celu(t, 2.5), lambda tf, t: tf.celu(t, 2.5), Elu),
-    "softplus": (lambda t: F.softplus(t), lambda tf, t: tf.softplus(t), Softplus),
-    "softplus_beta": (lambda t: F.softplus(t, 2.0, 3.0), lambda tf, t: tf.softplus(t, 2.0, 3.0),
-                      Softplus),
     "leaky_relu": (lambda t: F.leaky_relu(t), lambda tf, t: tf.leaky_relu(t), LeakyRelu),
     **{f"leaky_relu_{slope}": (lambda t, s=slope: F.leaky_relu(t, s),
                                lambda tf, t, s=slope: tf.leaky_relu(t, s), LeakyRelu)

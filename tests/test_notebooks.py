@@ -93,3 +93,18 @@ def test_notebook_links_reach_site_pages(path):
     bad = [link for link in local if not re.fullmatch(r"\.\./[\w-]+/(#[\w-]+)?", link)
            or not (REPO / "docs" / f"{link[3:].split('/')[0]}.md").is_file()]
     assert not bad, f"{path.name}: links that do not reach a docs page on the site: {bad}"
+
+
+def test_ops_the_tutorials_write_do_not_clash_with_built_in_ops():
+    # a reader's `class Softplus(Function)` is refused if the library has an op of that
+    # name (a built-in op is never replaced): the ops the docs have readers write, as
+    # their own, must keep names the library does not take (README's Mul is the built-in)
+    from tinygrad_edu import Function
+
+    written = {}
+    for path in [*NOTEBOOKS, *(REPO / "docs").glob("*.md")]:
+        for name in re.findall(r"class (\w+)\(Function\)", path.read_text(encoding="utf-8")):
+            written.setdefault(name, path.name)
+    assert "Softplus" in written and "Sin" in written  # what this test guards, still there
+    taken = {name: page for name, page in written.items() if name in Function.registry}
+    assert not taken, f"op names taken by built-in ops: {taken}"

@@ -50,8 +50,8 @@ class Lesson:
 
 LESSONS: dict[str, Lesson] = {lesson.name: lesson for lesson in (
     Lesson("elementwise", 1, ("tinygrad_edu.ops.elementwise", "tinygrad_edu.ops.activations"),
-           "arithmetic, exp and log, activations (GELU, SiLU, ELU, softplus and leaky ReLU "
-           "too), where, clip: the chain rule and broadcast inputs"),
+           "arithmetic, exp and log, activations (GELU, SiLU, ELU and leaky ReLU too), where, "
+           "clip: the chain rule and broadcast inputs"),
     Lesson("reductions", 2, ("tinygrad_edu.ops.reduce",),
            "sum, max, min, cumsum: a gradient copied back over the reduced axes"),
     Lesson("movement", 3, ("tinygrad_edu.ops.movement",),
