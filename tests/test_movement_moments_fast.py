@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
+from tinygrad_edu.engine import toposort
 from tinygrad_edu.ops.movement import Stack
 from tinygrad_edu.ops.nn_ops import Norm, Std, Var
 
@@ -36,15 +37,7 @@ def grad_of(fn, *values, dtype=np.float64):
 
 
 def ops_in_graph(out):
-    seen, stack, found = set(), [out], set()
-    while stack:
-        t = stack.pop()
-        if id(t) in seen or t.grad_fn is None:
-            continue
-        seen.add(id(t))
-        found.add(type(t.grad_fn))
-        stack.extend(t.grad_fn.parents)
-    return found
+    return {type(t.grad_fn) for t in toposort([out]) if t.grad_fn is not None}
 
 
 # -- movement ---------------------------------------------------------------------

@@ -485,6 +485,15 @@ def _gathered(grad: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> A
     return grad if keepdims else grad.reshape(kept_shape(shape, axis))
 
 
+def _recorded_moment(ctx: Function, grad: Any) -> tuple[Any, Any, int, Any]:
+    """What Var's and Std's recorded backward start from: (x, the axis, the divisor
+    n - correction, the gradient with the reduced axes back as 1)."""
+    (x,) = ctx.parents
+    axis, p = ctx.params["axis"], ctx.params
+    dof = reduced_size(x.shape, axis) - p["correction"]
+    return x, axis, dof, _gathered(grad, x.shape, axis, p["keepdims"])
+
+
 def _moments_domain(root: bool) -> Any:
     def domain(pick: Picker) -> Sample:
         shape = pick.shape(min_dims=0, max_dims=3)
@@ -515,10 +524,7 @@ class Var(Function):
     def backward(ctx, grad: Any) -> Any:
         if not is_grad_enabled():  # not recorded: the same numbers on the arrays
             return ctx.backward_arrays(grad)
-        (x,) = ctx.parents
-        axis, p = ctx.params["axis"], ctx.params
-        dof = reduced_size(x.shape, axis) - p["correction"]
-        g = _gathered(grad, x.shape, axis, p["keepdims"])
+        x, axis, dof, g = _recorded_moment(ctx, grad)
         return g * (x - x.mean(axis, keepdims=True)) * (2.0 / dof)
 
     def backward_arrays(ctx, grad: Any) -> Any:
@@ -548,11 +554,8 @@ class Std(Function):
     def backward(ctx, grad: Any) -> Any:
         if not is_grad_enabled():  # not recorded: the same numbers on the arrays
             return ctx.backward_arrays(grad)
-        (x,) = ctx.parents
-        axis, p = ctx.params["axis"], ctx.params
-        dof = reduced_size(x.shape, axis) - p["correction"]
-        g = _gathered(grad, x.shape, axis, p["keepdims"])
-        s = _gathered(ctx.saved_tensors[1], x.shape, axis, p["keepdims"])
+        x, axis, dof, g = _recorded_moment(ctx, grad)
+        s = _gathered(ctx.saved_tensors[1], x.shape, axis, ctx.params["keepdims"])
         spread = s != 0  # not > 0: a nan stays nan
         scale = (g / s.where(spread, 1.0)).where(spread, 0.0)
         return (x - x.mean(axis, keepdims=True)) * scale / dof

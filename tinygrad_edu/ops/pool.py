@@ -182,6 +182,14 @@ def spread_over_windows(grad: Any, weights: Any, shape: tuple[int, ...],
     return Fold.apply(grad.wrap(columns), **fold_params(shape, params))
 
 
+def pool_window(pick: Picker) -> tuple[Pair, Pair, Pair]:
+    """A pooling op's test window: kernel and stride of 1 to 3, padding up to half the
+    kernel (PyTorch's limit)."""
+    kernel = (pick.integer(1, 3), pick.integer(1, 3))
+    stride = (pick.integer(1, 3), pick.integer(1, 3))
+    return kernel, stride, (pick.integer(0, kernel[0] // 2), pick.integer(0, kernel[1] // 2))
+
+
 class MaxPool2d(Function):
     """d maxpool(x)/dx: 1 at the element each window chose (its first maximum in
     row-major order, as PyTorch), 0 elsewhere; an element chosen by several windows
@@ -219,9 +227,7 @@ class MaxPool2d(Function):
 
     @staticmethod
     def domain(pick: Picker) -> Sample:
-        kernel = (pick.integer(1, 3), pick.integer(1, 3))
-        stride = (pick.integer(1, 3), pick.integer(1, 3))
-        padding = (pick.integer(0, kernel[0] // 2), pick.integer(0, kernel[1] // 2))
+        kernel, stride, padding = pool_window(pick)
         dilation = (1, 1) if padding != (0, 0) else (pick.integer(1, 2), pick.integer(1, 2))
         size = tuple(d * (k - 1) + 1 + pick.integer(0, 2) for k, d in zip(kernel, dilation))
         x = pick.distinct((pick.integer(1, 2), pick.integer(1, 2)) + size)  # no ties
@@ -270,9 +276,7 @@ class AvgPool2d(Function):
 
     @staticmethod
     def domain(pick: Picker) -> Sample:
-        kernel = (pick.integer(1, 3), pick.integer(1, 3))
-        stride = (pick.integer(1, 3), pick.integer(1, 3))
-        padding = (pick.integer(0, kernel[0] // 2), pick.integer(0, kernel[1] // 2))
+        kernel, stride, padding = pool_window(pick)
         divisor = pick.choice((None, float(kernel[0] * kernel[1]), 2.5))
         size = tuple(k + pick.integer(0, 2) for k in kernel)
         x = pick.values((pick.integer(1, 2), pick.integer(1, 2)) + size)
