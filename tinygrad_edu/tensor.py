@@ -7,7 +7,6 @@ those bindings, which need no backward code of their own.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -85,7 +84,7 @@ from .ops.movement import (
     Stack,
 )
 from .ops.nn_ops import LogSoftmax, LogSumExp, Softmax, Std, Var
-from .ops.reduce import Cumsum, Max, Min, Prod, Sum
+from .ops.reduce import Cumsum, Max, Min, Prod, Sum, reduced_size
 from .rng import device_generator
 from .tensor_shape import check_dim, shape_args
 
@@ -945,10 +944,7 @@ class Tensor:
 
     # -- composites: built from the bindings above, no backward of their own -----
     def _reduced_count(self, axis: Any) -> int:
-        if axis is None:
-            return self.data.size
-        axes = axis if isinstance(axis, tuple) else (axis,)
-        return math.prod(self.shape[a] for a in axes)
+        return reduced_size(self.data.shape, axis)
 
     def mean(self, axis: Axis = None, keepdims: bool = False, *, dim: Axis = None,
              keepdim: bool | None = None) -> Tensor:

@@ -47,7 +47,7 @@ import numpy as np
 from ..backend import array_module, as_array
 from ..engine import Function, is_grad_enabled
 from .domain import Picker, Sample
-from .reduce import as_kept, kept_shape, reduced_along
+from .reduce import as_kept, kept_shape, reduced_along, reduced_size
 
 
 class Linear(Function):
@@ -467,13 +467,6 @@ def channel_rows(x: np.ndarray) -> np.ndarray | None:
     return in_memory_order.reshape(x.shape[1], -1)
 
 
-def reduced_size(shape: tuple[int, ...], axis: Any) -> int:
-    """How many values a reduction over `axis` (None, an int or a tuple) takes in."""
-    if axis is None:
-        return math.prod(shape)
-    return math.prod(shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
-
-
 def deviations(x: Any, axis: Any) -> Any:
     """x minus its mean along `axis`: var's first pass (the squares come after it, so
     a large mean cannot cancel the digits of a small spread)."""
@@ -485,13 +478,19 @@ def _gathered(grad: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> A
     return grad if keepdims else grad.reshape(kept_shape(shape, axis))
 
 
-def _recorded_moment(ctx: Function, grad: Any) -> tuple[Any, Any, int, Any]:
-    """What Var's and Std's recorded backward start from: (x, the axis, the divisor
-    n - correction, the gradient with the reduced axes back as 1)."""
-    (x,) = ctx.parents
-    axis, p = ctx.params["axis"], ctx.params
-    dof = reduced_size(x.shape, axis) - p["correction"]
-    return x, axis, dof, _gathered(grad, x.shape, axis, p["keepdims"])
+def _variance(x: Any, axis: Any, keepdims: bool, correction: int) -> tuple[Any, Any]:
+    """(x - mean, the variance) along `axis`: Var's and Std's forward."""
+    c = deviations(x, axis)
+    dof = reduced_size(x.shape, axis) - correction
+    return c, as_array((c * c).sum(axis=axis, keepdims=keepdims) / dof)
+
+
+def _moment_grad(ctx: Function, grad: Any) -> tuple[Any, int, Any]:
+    """What Var's and Std's backward start from, recorded (grad a Tensor) or on arrays:
+    (the axis, the divisor n - correction, grad with the reduced axes back as 1)."""
+    shape, p = ctx.parents[0].shape, ctx.params
+    dof = reduced_size(shape, p["axis"]) - p["correction"]
+    return p["axis"], dof, _gathered(grad, shape, p["axis"], p["keepdims"])
 
 
 def _moments_domain(root: bool) -> Any:
@@ -516,23 +515,21 @@ class Var(Function):
 
     def forward(ctx, x: np.ndarray, axis: Any = None, keepdims: bool = False,
                 correction: int = 1) -> np.ndarray:
-        c = deviations(x, axis)
+        c, var = _variance(x, axis, keepdims, correction)
         ctx.save_for_backward(c)
-        dof = reduced_size(x.shape, axis) - correction
-        return as_array((c * c).sum(axis=axis, keepdims=keepdims) / dof)
+        return var
 
     def backward(ctx, grad: Any) -> Any:
         if not is_grad_enabled():  # not recorded: the same numbers on the arrays
             return ctx.backward_arrays(grad)
-        x, axis, dof, g = _recorded_moment(ctx, grad)
+        (x,) = ctx.parents
+        axis, dof, g = _moment_grad(ctx, grad)
         return g * (x - x.mean(axis, keepdims=True)) * (2.0 / dof)
 
     def backward_arrays(ctx, grad: Any) -> Any:
         """backward's arithmetic on the arrays, for a backward pass that is not recorded."""
         (c,) = ctx.saved_arrays
-        p = ctx.params
-        dof = reduced_size(c.shape, p["axis"]) - p["correction"]
-        g = _gathered(grad.data, c.shape, p["axis"], p["keepdims"])
+        _, dof, g = _moment_grad(ctx, grad.data)
         return grad.wrap(c * (g * (2.0 / dof)))
 
     domain = _moments_domain(root=False)
@@ -545,16 +542,16 @@ class Std(Function):
 
     def forward(ctx, x: np.ndarray, axis: Any = None, keepdims: bool = False,
                 correction: int = 1) -> np.ndarray:
-        c = deviations(x, axis)
-        dof = reduced_size(x.shape, axis) - correction
-        out = as_array(array_module(x).sqrt((c * c).sum(axis=axis, keepdims=keepdims) / dof))
+        c, var = _variance(x, axis, keepdims, correction)
+        out = as_array(array_module(x).sqrt(var))
         ctx.save_for_backward(c, out)
         return out
 
     def backward(ctx, grad: Any) -> Any:
         if not is_grad_enabled():  # not recorded: the same numbers on the arrays
             return ctx.backward_arrays(grad)
-        x, axis, dof, g = _recorded_moment(ctx, grad)
+        (x,) = ctx.parents
+        axis, dof, g = _moment_grad(ctx, grad)
         s = _gathered(ctx.saved_tensors[1], x.shape, axis, ctx.params["keepdims"])
         spread = s != 0  # not > 0: a nan stays nan
         scale = (g / s.where(spread, 1.0)).where(spread, 0.0)
@@ -563,10 +560,8 @@ class Std(Function):
     def backward_arrays(ctx, grad: Any) -> Any:
         """backward's arithmetic on the arrays, for a backward pass that is not recorded."""
         c, out = ctx.saved_arrays
-        p = ctx.params
-        dof = reduced_size(c.shape, p["axis"]) - p["correction"]
-        g = _gathered(grad.data, c.shape, p["axis"], p["keepdims"])
-        s = _gathered(out, c.shape, p["axis"], p["keepdims"])
+        axis, dof, g = _moment_grad(ctx, grad.data)
+        s = _gathered(out, c.shape, axis, ctx.params["keepdims"])
         xp = array_module(c)
         spread = s != 0
         scale = xp.where(spread, g / xp.where(spread, s, 1), 0)

@@ -46,6 +46,13 @@ def max_windows(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: Pai
     return window_view(padded_image(x, padding, -np.inf), kernel, stride, dilation, out)
 
 
+def tap_views(windows: Any) -> list:
+    """The taps of windows (N, C, kh, kw, oh, ow), row-major: [windows[:, :, i, j], ...],
+    each an (N, C, oh, ow) view."""
+    kh, kw = windows.shape[2:4]
+    return [windows[:, :, i, j] for i in range(kh) for j in range(kw)]
+
+
 def running_maximum(xp: Any, values: list) -> list:
     """[values[0], max(values[0], values[1]), ...]: the maximum over taps 0..t, for each
     t, in the taps' memory layout (np.maximum passes nan on, as PyTorch's max pooling).
@@ -63,8 +70,7 @@ def window_maxima(x: Any, kernel: Pair, stride: Pair, padding: Pair, dilation: P
     max pooling that nothing will differentiate (evaluation, no_grad)."""
     out = blocks(x.shape[2:], kernel, stride, padding, dilation)
     windows = max_windows(x, kernel, stride, padding, dilation, out)
-    taps = [windows[:, :, i, j] for i in range(kernel[0]) for j in range(kernel[1])]
-    return running_maximum(array_module(x), taps)[-1]
+    return running_maximum(array_module(x), tap_views(windows))[-1]
 
 
 def first_max(xp: Any, windows: Any, valid: Any) -> tuple[Any, Any]:
@@ -77,7 +83,7 @@ def first_max(xp: Any, windows: Any, valid: Any) -> tuple[Any, Any]:
     chosen = xp.zeros_like(windows, dtype=bool)  # zeros_like keeps the memory layout
     kh, kw = windows.shape[2:4]
     taps = [(i, j) for i in range(kh) for j in range(kw)]
-    values = [windows[:, :, i, j] for i, j in taps]
+    values = tap_views(windows)
     if valid is not None:  # taps on the padding must never win
         penalty = xp.where(valid, 0, -np.inf).astype(windows.dtype)
         values = [v if valid[i, j].all() else v + penalty[i, j]
@@ -254,7 +260,7 @@ class AvgPool2d(Function):
             raise ValueError(f"avgpool2d: input of shape {x.shape} is too small for "
                              f"kernel_size={kernel_size}, padding={padding}")
         windows = window_view(padded_image(x, padding, 0.0), kernel_size, stride, (1, 1), out)
-        taps = [windows[:, :, i, j] for i in range(kernel_size[0]) for j in range(kernel_size[1])]
+        taps = tap_views(windows)
         # the sum in the taps' memory layout (the input's), a new array for a lone tap too
         total = taps[0] + taps[1] if len(taps) > 1 else taps[0].copy(order="K")
         for tap in taps[2:]:

@@ -3,6 +3,7 @@ row reductions the softmax family and the losses share (`reduced_along`)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -39,6 +40,13 @@ def kept_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
     given = axis if isinstance(axis, tuple) else (axis,)
     axes = {a % len(shape) for a in given} if shape else set()
     return tuple(1 if i in axes else side for i, side in enumerate(shape))
+
+
+def reduced_size(shape: tuple[int, ...], axis: Any) -> int:
+    """How many values a reduction over `axis` (None, an int or a tuple) takes in."""
+    if axis is None:
+        return math.prod(shape)
+    return math.prod(shape[a] for a in (axis if isinstance(axis, tuple) else (axis,)))
 
 
 def as_kept(kept: Any, axis: Any, keepdims: bool) -> Any:
