@@ -34,17 +34,23 @@ def _floating(x: Tensor) -> Tensor:
 
 def _with_values(approximate: Tensor, exact: Any) -> Tensor:
     """`approximate` (its gradient) with the values `exact`: a constant correction
-    added where both are finite (exact - approximate is then exact, so is the sum)."""
+    added where the two differ and both are finite (exact - approximate is then exact,
+    so is the sum). Where they agree, inf and nan included, the approximation stands,
+    gradient and all (expm1's at inf is exp(inf) = inf, as PyTorch's); where they differ
+    and one is not finite, the value is `exact`'s and the gradient stops there."""
     xp = array_module(exact)
-    finite = xp.isfinite(exact) & xp.isfinite(approximate.data)
-    if bool(finite.all()) and bool((exact == approximate.data).all()):
+    approx = approximate.data
+    same = (exact == approx) | (xp.isnan(exact) & xp.isnan(approx))
+    if bool(same.all()):
         return approximate
+    finite = xp.isfinite(exact) & xp.isfinite(approx)
     with np.errstate(invalid="ignore"):  # inf - inf where not finite: not used
-        correction = xp.where(finite, exact - approximate.data, 0).astype(exact.dtype)
+        correction = xp.where(finite, exact - approx, 0).astype(exact.dtype)
     out = approximate + approximate.wrap(correction)
-    if bool(finite.all()):
+    replaced = ~(same | finite)
+    if not bool(replaced.any()):
         return out
-    return out.where(finite, approximate.wrap(exact))  # inf/nan values exactly NumPy's
+    return out.where(~replaced, approximate.wrap(exact))  # such values exactly NumPy's
 
 
 def log1p(input: Tensor) -> Tensor:  # noqa: A002 (PyTorch's argument names, throughout)

@@ -289,7 +289,13 @@ class Sign(Function):
     reads_inputs = False
 
     def forward(ctx, x: np.ndarray) -> np.ndarray:
-        return array_module(x).sign(x)
+        xp = array_module(x)
+        out = xp.sign(x)
+        if out.dtype.kind == "f":  # sign(nan) is 0 in PyTorch, nan in NumPy
+            unordered = xp.isnan(out)
+            if unordered.any():
+                out[unordered] = 0
+        return out
 
     def backward(ctx, grad: Any) -> Any:
         return grad.wrap(array_module(grad.data).zeros_like(grad.data))
@@ -448,15 +454,22 @@ class _Pick(Function):
         # than in every forward (as PyTorch; maximum of two 128 x 10 float32 arrays outside
         # the graph: 6.1 -> 1.4 us)
         x, y = ctx.parents[0].data, ctx.parents[1].data
-        share = getattr(array_module(x), ctx.chooses_x)(x, y) + 0.5 * (x == y)
+        xp = array_module(x)
+        share = getattr(xp, ctx.chooses_x)(x, y) + 0.5 * (x == y)
         share = share.astype(ctx.output.data.dtype, copy=False)
-        share_x = grad.wrap(share)
+        share_y = 1.0 - share
+        if share.dtype.kind == "f":
+            # where x or y is nan (so is the output) both get the whole gradient, as in
+            # PyTorch: neither was chosen over the other
+            unordered = xp.isnan(ctx.output.data)
+            if unordered.any():
+                share[unordered] = share_y[unordered] = 1.0
         # the unchosen side gets 0 even from an inf gradient (inf * 0 would be nan)
         gx = gy = None
         if ctx.needs_input_grad[0]:
-            gx = _grad_for(ctx, 0, grad.where(share != 0, 0.0) * share_x)
+            gx = _grad_for(ctx, 0, grad.where(share != 0, 0.0) * grad.wrap(share))
         if ctx.needs_input_grad[1]:
-            gy = _grad_for(ctx, 1, grad.where(share != 1, 0.0) * (1.0 - share_x))
+            gy = _grad_for(ctx, 1, grad.where(share_y != 0, 0.0) * grad.wrap(share_y))
         return gx, gy
 
     @staticmethod

@@ -1,0 +1,81 @@
+"""Values and gradients at nan, +-inf, +-0 and at the kinks, against PyTorch: sign,
+hardtanh, relu6, hardsigmoid, maximum/minimum with nan on either side, and the functions
+computed as an approximation with NumPy's exact values (log1p, expm1, log2, log10, exp2).
+Each gradient is compared element by element, nan where PyTorch has nan.
+
+PyTorch's CPU kernels do not always agree with themselves at nan: hardtanh's gradient
+there is 1 on the scalar path (arrays shorter than a SIMD vector) and 0 on the vectorized
+one, hardswish's 1 and nan. The inputs here are long enough for the vectorized path,
+which is what a model's activations take."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+from tinygrad_edu.nn import functional as F  # noqa: N812
+
+# repeated to 64 values: past PyTorch's scalar path (see above)
+SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, -2.0, 3.0, -3.0, 6.0, 1e-300,
+           5e-8, 2.5, -2.5, 7.0] * 4
+
+
+def torch_module():
+    return pytest.importorskip("torch")
+
+
+def compare_unary(mine_fn, theirs_fn, dtype, rtol64=1e-14):
+    torch = torch_module()
+    x = np.array(SPECIAL, dtype=dtype)
+    mine = tg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own, at log(-1) and such
+        out = mine_fn(mine)
+        out.backward(tg.ones_like(out))
+    ref = theirs_fn(theirs)
+    ref.backward(torch.ones_like(ref))
+    tolerance = dict(rtol=1e-6 if dtype == np.float32 else rtol64, atol=0, equal_nan=True)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), **tolerance)
+    np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), **tolerance)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["sign", "hardtanh", "relu6", "hardsigmoid", "hardswish"])
+def test_steps_and_clamps_at_special_values_match_pytorch(name, dtype):
+    # sign(nan) is 0 in PyTorch (nan in NumPy); the gradients at the bounds and at nan
+    torch = torch_module()
+    if name == "sign":
+        compare_unary(lambda t: t.sign(), torch.sign, dtype)
+    else:  # PyTorch's float64 hard* multiply by 1/6 rounded to float32 (3e-8 off)
+        compare_unary(getattr(F, name), getattr(torch.nn.functional, name), dtype,
+                      rtol64=1e-7 if name.startswith("hards") else 1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["log1p", "expm1", "log2", "log10", "exp2"])
+def test_exact_value_functions_at_special_values_match_pytorch(name, dtype):
+    # where the approximation and NumPy's exact value agree (inf and nan too) the
+    # gradient is the approximation's: expm1'(inf) = inf, log2'(0) = inf, as PyTorch's
+    torch = torch_module()
+    compare_unary(lambda t: getattr(t, name)(), getattr(torch, name), dtype)
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_and_minimum_send_the_gradient_to_both_sides_at_nan(name):
+    torch = torch_module()
+    nan, inf = np.nan, np.inf
+    x = np.array([nan, 1.0, nan, 2.0, 1.0, inf, -inf, 0.0])
+    y = np.array([1.0, nan, nan, 2.0, 3.0, inf, 1.0, -0.0])
+    mine = [tg.tensor(v, requires_grad=True) for v in (x, y)]
+    theirs = [torch.tensor(v, requires_grad=True) for v in (x, y)]
+    out = getattr(tg, name)(*mine)
+    ref = getattr(torch, name)(*theirs)
+    np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
+    weights = np.arange(1.0, 9.0)
+    out.backward(tg.tensor(weights))
+    ref.backward(torch.tensor(weights))
+    for a, b in zip(mine, theirs):
+        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+    assert mine[0].grad.numpy()[0] == 1.0 and mine[1].grad.numpy()[0] == 1.0  # both sides
