@@ -21,13 +21,15 @@ Two tinygrad_edu loops: through the DataLoader ("tinygrad"), and the loop a user
 by hand ("tinygrad plain": `model(Tensor(X[idx]))`, loss, backward, step, nothing kept
 between steps), which allocates every buffer afresh each step.
 
-Threads: each table is printed at one thread and at the libraries' defaults
-(--threads 1|default|both), switched in this process (threadpoolctl for NumPy's BLAS,
+Threads (--threads 1|default|own|both|all, default all): one table at one thread for
+every library, one at the BLAS's own count (the machine's cores) for every library, and
+one with each library at its own default (tinygrad_edu one BLAS thread, PyTorch its
+intra-op count), switched in this process (threadpoolctl for NumPy's BLAS,
 torch.set_num_threads for PyTorch). --busy also times everything while another
 process keeps a core busy and reports the slowdown. --quick: 20 batches per epoch, 2
 repeats, no memory runs.
 
-    python benchmarks/bench_cnn.py [--repeats 3] [--threads both] [--batches N] [--busy]
+    python benchmarks/bench_cnn.py [--repeats 3] [--threads all] [--batches N] [--busy]
                                    [--quick]
 """
 
@@ -41,8 +43,9 @@ from collections.abc import Callable
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--repeats", type=int, default=3, help="epochs per implementation")
-parser.add_argument("--threads", choices=("1", "default", "both"), default="both",
-                    help="BLAS/PyTorch threads: one, the libraries' defaults, or both in turn")
+parser.add_argument("--threads", choices=("1", "default", "own", "both", "all"), default="all",
+                    help="1: one thread for all; default: the BLAS's own count for all; own: "
+                    "each library at its own default; both: 1 and default; all: all three")
 parser.add_argument("--batches", type=int, default=None, help="batches per epoch (default: all)")
 parser.add_argument("--only", default="tinygrad,tinygrad plain,numpy,torch",
                     help="comma-separated subset of tinygrad,tinygrad plain,numpy,torch")
@@ -372,8 +375,8 @@ def main() -> None:
           f"{args.repeats} epochs each")
     print(benchtools.blas_report())
     results = []
-    for label, threads in benchtools.thread_settings(args.threads):
-        benchtools.use_threads(threads)
+    for label, threads, torch_threads in benchtools.thread_settings(args.threads):
+        benchtools.use_threads(threads, torch_threads)
         for epoch in epochs.values():  # warm-up at this setting
             epoch()
         quiet = time_epochs(epochs, label)

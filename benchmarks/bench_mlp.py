@@ -27,13 +27,15 @@ process, Python, NumPy and the data set included) and the tracemalloc peak of th
 epoch alone (NumPy reports its array buffers to tracemalloc, so this is the memory the
 training loop itself allocates on top of what was there before the epoch).
 
-Threads: by default each table is printed twice, at one BLAS thread and at the
-library's default (--threads 1|default|both), switched in this process with
-threadpoolctl. --busy also times every variant while another process keeps one core
+Threads (--threads 1|default|own|both|all, default all): one table at one thread for
+every library, one at the BLAS's own count (the machine's cores), and one with each
+library at its own default (tinygrad_edu one BLAS thread, which NumPy by hand shares;
+PyTorch its intra-op count), switched in this process with threadpoolctl and
+torch.set_num_threads. --busy also times every variant while another process keeps one core
 busy (--busy-cores N) and reports the slowdown against the quiet run. --quick: 100
 steps per epoch, 3 repeats, no memory runs (a smoke check under a minute).
 
-    python benchmarks/bench_mlp.py [--repeats 5] [--threads both] [--busy] [--quick]
+    python benchmarks/bench_mlp.py [--repeats 5] [--threads all] [--busy] [--quick]
                                    [--data DIR] [--no-memory] [--no-torch]
 """
 
@@ -335,8 +337,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed epochs per variant")
     parser.add_argument("--data", default=None, help="Fashion-MNIST folder (default: search)")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory runs")
-    parser.add_argument("--threads", choices=("1", "default", "both"), default="both",
-                        help="BLAS threads: one, the library's default, or both in turn")
+    parser.add_argument("--threads", choices=benchtools.THREAD_CHOICES, default="all",
+                    help=benchtools.THREAD_HELP)
     parser.add_argument("--busy", action="store_true",
                         help="also time under a competing CPU load; report the slowdown")
     parser.add_argument("--busy-cores", type=int, default=1, help="cores the load keeps busy")
@@ -370,8 +372,8 @@ def main() -> None:
     print("rows: numpy by hand; tinygrad_edu in the loop a user writes (get_batch, "
           "from_numpy); train_epoch through a shuffled DataLoader; pytorch in the same loop "
           "as tinygrad_edu; (nll): the loss as nll_loss(log_softmax(logits, dim=1), y)")
-    for label, threads in benchtools.thread_settings(args.threads):
-        benchtools.use_threads(threads)
+    for label, threads, torch_threads in benchtools.thread_settings(args.threads):
+        benchtools.use_threads(threads, torch_threads)
         wall, cpu = time_epochs(dataset, batches, args.repeats)
         print_table(f"{label}: seconds per epoch, median of {args.repeats} alternating runs",
                     wall, cpu)

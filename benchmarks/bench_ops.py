@@ -129,7 +129,7 @@ def main() -> None:
             import torch
         except ImportError:
             print("PyTorch is not importable: our times only")
-    benchtools.use_threads(1 if args.threads == "1" else benchtools.LIBRARY_DEFAULT)
+    benchtools.use_threads(1 if args.threads == "1" else benchtools.BLAS_DEFAULT)
     ours = inputs(tg, F, tg.tensor)
     theirs = None if torch is None else inputs(torch, torch.nn.functional, torch.tensor)
     print(benchtools.blas_report())

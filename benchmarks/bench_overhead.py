@@ -5,11 +5,12 @@ tinygrad_edu, in hand-written NumPy (forward keeps what backward needs,
 backward applies the chain rule by hand) and in PyTorch when it is importable,
 all in this process, in alternating rounds (--rounds); each round's figure is the
 median of its chains, and the median over rounds is printed. Prints microseconds per
-op and ratios, at one thread and at the libraries' default thread count (--threads);
+op and ratios, at one thread, at the BLAS's own thread count and with each library at
+its own default (--threads, as benchtools.THREAD_HELP says);
 --busy repeats it all with a competing CPU load and reports the slowdown; --quick runs
 a few seconds.
 
-    python benchmarks/bench_overhead.py [--repeats 500] [--rounds 5] [--threads both]
+    python benchmarks/bench_overhead.py [--repeats 500] [--rounds 5] [--threads all]
                                         [--busy] [--quick]
 """
 
@@ -130,7 +131,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=500, help="chains per round")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
-    parser.add_argument("--threads", choices=("1", "default", "both"), default="both")
+    parser.add_argument("--threads", choices=benchtools.THREAD_CHOICES, default="all",
+                    help=benchtools.THREAD_HELP)
     parser.add_argument("--busy", action="store_true",
                         help="also time under a competing CPU load; report the slowdown")
     parser.add_argument("--busy-cores", type=int, default=1, help="cores the load keeps busy")
@@ -150,8 +152,8 @@ def main() -> None:
     print(f"chain of {OPS_PER_CHAIN} ops on 4x4 float32, {args.repeats} chains x {args.rounds} "
           "rounds, microseconds per op (gradients agree across all rows)")
     print(benchtools.blas_report())
-    for label, threads in benchtools.thread_settings(args.threads):
-        benchtools.use_threads(threads)
+    for label, threads, torch_threads in benchtools.thread_settings(args.threads):
+        benchtools.use_threads(threads, torch_threads)
         quiet = measure_all(runs, args.repeats, args.rounds)
         report(label, quiet)
         if args.busy:

@@ -2,8 +2,9 @@
 a process's peak resident memory.
 
 Thread settings are switched inside one process with threadpoolctl (through
-tinygrad_edu.set_num_threads) and torch.set_num_threads, so the runs at one thread and
-at the libraries' defaults compare the same process on the same data.
+tinygrad_edu.set_num_threads) and torch.set_num_threads, so the runs at one thread, at
+the BLAS's own count and at each library's own default compare the same process on the
+same data.
 """
 
 from __future__ import annotations
@@ -19,28 +20,56 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 import tinygrad_edu as tg  # noqa: E402
+from tinygrad_edu.threads import DEFAULT_THREADS  # noqa: E402
 
-# What BLAS chose before anything here changed it: the libraries' default thread count.
-LIBRARY_DEFAULT = tg.get_num_threads()
+# What BLAS chose before anything here changed it: the machine's cores, for OpenBLAS
+BLAS_DEFAULT = tg.get_num_threads()
+THREAD_CHOICES = ("1", "default", "own", "both", "all")
+THREAD_HELP = ("1: one thread for every library; default: the BLAS's own count "
+               f"({BLAS_DEFAULT} here) for every library; own: each library at its own "
+               f"default (tinygrad_edu {DEFAULT_THREADS} BLAS thread, which NumPy by hand "
+               "shares; PyTorch its own intra-op count); both: 1 and default; all: 1, "
+               "default and own")
 
 SPIN = "import time\nend = time.time() + {seconds}\nwhile time.time() < end:\n    pass\n"
 
+_torch_default: list[int] = []  # PyTorch's own thread count, read before anything set it
 
-def thread_settings(choice: str) -> list[tuple[str, int]]:
-    """--threads 1 | default | both -> [(label, BLAS threads)]."""
-    settings = {"1": [("1 thread", 1)],
-                "default": [(f"default ({LIBRARY_DEFAULT} threads)", LIBRARY_DEFAULT)]}
-    if choice == "both":
-        return settings["1"] + settings["default"]
+
+def torch_default_threads() -> int | None:
+    """PyTorch's default intra-op threads (None when torch is not loaded), as it chose
+    them before use_threads first changed them."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    if not _torch_default:
+        _torch_default.append(torch.get_num_threads())
+    return _torch_default[0]
+
+
+def thread_settings(choice: str) -> list[tuple[str, int, int | None]]:
+    """--threads choice -> [(label, BLAS threads, PyTorch threads)]; see THREAD_HELP.
+    PyTorch's count is None where torch is not loaded."""
+    torch_own = torch_default_threads()
+    own_label = (f"each at its default (tinygrad_edu {DEFAULT_THREADS} thread"
+                 + (f", PyTorch {torch_own}" if torch_own is not None else "") + ")")
+    settings = {"1": [("1 thread", 1, 1)],
+                "default": [(f"{BLAS_DEFAULT} threads (the BLAS default)", BLAS_DEFAULT,
+                             BLAS_DEFAULT)],
+                "own": [(own_label, DEFAULT_THREADS, torch_own)]}
+    settings["both"] = settings["1"] + settings["default"]
+    settings["all"] = settings["both"] + settings["own"]
     return settings[choice]
 
 
-def use_threads(n: int) -> None:
-    """n BLAS threads for NumPy (and so tinygrad_edu), and n threads for PyTorch if loaded."""
-    tg.set_num_threads(n)
+def use_threads(blas: int, torch_threads: int | None = None) -> None:
+    """`blas` BLAS threads for NumPy (and so tinygrad_edu), and `torch_threads` (None:
+    the same count) for PyTorch if it is loaded."""
+    tg.set_num_threads(blas)
     torch = sys.modules.get("torch")
     if torch is not None:
-        torch.set_num_threads(n)
+        torch_default_threads()  # read PyTorch's own count before the first change
+        torch.set_num_threads(blas if torch_threads is None else torch_threads)
 
 
 def blas_report() -> str:
