@@ -28,11 +28,21 @@ def _leaf(array):
 
 
 def test_erf_matches_math_erf_to_a_few_ulp():
+    # the pieces meet at |x| = 1 and 6
     x = np.concatenate([np.linspace(-7, 7, 4001), RNG.normal(0, 2, 2000),
-                        [1e-300, -5e-324, 2.5, np.nextafter(2.5, 0), 26.0]])
+                        [1e-300, -5e-324, 2.5, np.nextafter(2.5, 0), 26.0, 1.0, -1.0,
+                         np.nextafter(1.0, 0), 6.0, np.nextafter(6.0, 0), 5.99]])
     expected = np.array([math.erf(v) for v in x])
     relative = np.abs(erf(x) - expected) / np.maximum(np.abs(expected), 1e-300)
     assert relative.max() < 2e-15
+
+
+def test_erf_of_float32_is_correctly_rounded():
+    # computed in float64 to about 1e-15, so rounding to float32 lands where rounding
+    # the true value does (math.erf, within an ulp in float64, stands in for it)
+    x = (RNG.normal(0, 2, 20001)).astype(np.float32)
+    expected = np.array([math.erf(float(v)) for v in x]).astype(np.float32)
+    np.testing.assert_array_equal(erf(x), expected)
 
 
 def test_erf_special_values_and_dtypes():

@@ -1,23 +1,30 @@
 """Special functions NumPy lacks, in NumPy only (no SciPy dependency); the same code
 runs on any array module (its input's: numpy, cupy, the stand-in's).
 
-erf is computed in float64 from two expansions, each used where it converges
-fast and without cancellation (both checked against 40-digit mpmath values:
-relative error below 1e-15 on [-7, 7], about 2 ulp):
+erf is computed in float64, in pieces (relative error below 2e-15 against
+40-digit mpmath values on [-7, 7], as the tests check against math.erf):
 
-- |x| < 2.5: the series erf(x) = 2/sqrt(pi) exp(-x^2) sum_n (2x^2)^n x / (2n+1)!!,
-  whose terms are all positive (the alternating Taylor series loses digits);
-- |x| >= 2.5: the continued fraction erfc(x) = exp(-x^2)/sqrt(pi) /
-  (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated from its tail, and
-  erf = 1 - erfc (erfc < 5e-4 there, so the subtraction loses nothing).
+- |x| < 1: its Taylor series, x times a polynomial in x^2 of 17 terms
+  2/sqrt(pi) (-1)^n / (n! (2n + 1)) (the terms shrink fast enough that the
+  alternating signs cost no more than an ulp or two);
+- 1 <= |x| < 6: erf = 1 - exp(-x^2) g(x) / x, where g(x) = x exp(x^2) erfc(x)
+  is smooth and nearly flat (0.43 to 0.56): a polynomial of degree 20 in 1/x,
+  the Chebyshev interpolant of math.erfc's values, made once on first use;
+- |x| >= 6: 1 (erfc(6) = 2e-17 is below half an ulp of 1); the second piece's
+  formula at 6 rounds to exactly that, so it takes these with x clipped to 6.
 
-At most forty terms of either reach float64 accuracy on its interval; the
-series takes fewer when every |x| is small. About 2-3x faster than calling
-math.erf per element.
+Each piece runs on the elements it covers, picked by index (np.flatnonzero and
+take): a boolean mask's gather and scatter (out[mask] = values[mask]) took 260 us on
+65,536 values, an index's 110 us. On 65,536 float32 values drawn from N(0, 1) (one
+thread, freed memory kept) erf took 0.75-1.0 ms, against 1.24-1.56 ms for the earlier
+series of up to 40 terms (and a continued fraction beyond 2.5). Its float32 results are
+still the correctly rounded ones: all of 40,001 values drawn from N(0, 4), checked
+against mpmath.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -25,40 +32,42 @@ import numpy as np
 
 from ..backend import array_module, as_array
 
-_TERMS = 40
-_SWITCH = 2.5  # where the series and the continued fraction need the same number of terms
+_NEAR = 1.0  # below: the Taylor series
+_FAR = 6.0  # from here: 1
+_TAYLOR = [2.0 / math.sqrt(math.pi) * (-1) ** n / (math.factorial(n) * (2 * n + 1))
+           for n in range(16, -1, -1)]  # highest power first, for Horner's rule
+_FAR_DEGREE = 20
 
 
-def _series(xp: Any, x: np.ndarray) -> np.ndarray:
-    """erf(x) for 0 <= x < _SWITCH: x times a polynomial in x^2 by Horner's rule, with
-    only as many terms as the largest x needs (about 10 for x < 0.5)."""
-    x2 = x * x
-    largest = 2.0 * float(x2.max()) if x2.size else 0.0  # (CuPy's max has no initial=)
-    coefficients = [1.0]  # 2^n / (2n+1)!!
-    bound = 1.0  # the n-th term at the largest x, relative to the first (the sum is larger)
-    while len(coefficients) < _TERMS and bound > 1e-17:
-        n = len(coefficients)
-        coefficients.append(coefficients[-1] * 2.0 / (2 * n + 1))
-        bound *= largest / (2 * n + 1)
-    total = xp.full_like(x, coefficients[-1])
-    for c in coefficients[-2::-1]:
-        total *= x2
+def _horner(xp: Any, coefficients: list, t: Any) -> Any:
+    """The polynomial with `coefficients` (highest power first) at t, in place."""
+    total = xp.full_like(t, coefficients[0])
+    for c in coefficients[1:]:
+        total *= t
         total += c
-    total *= x
-    xp.negative(x2, out=x2)
-    total *= xp.exp(x2, out=x2)
-    total *= 2.0 / math.sqrt(math.pi)
     return total
 
 
-def _erfc_fraction(xp: Any, x: np.ndarray) -> np.ndarray:
-    """erfc(x) for x >= _SWITCH (inf gives 0)."""
-    # inf / inf at x = inf, and x * x overflowing past 1.3e154: the result is still 0
-    with np.errstate(invalid="ignore", over="ignore"):
-        tail = x.copy()
-        for k in range(_TERMS, 0, -1):
-            tail = x + (0.5 * k) / tail
-        return xp.nan_to_num(xp.exp(-x * x) / (math.sqrt(math.pi) * tail), nan=0.0)
+def _scaled_erfc(x: float) -> float:
+    """g(x) = x exp(x^2) erfc(x), for 1 <= x <= 6 (x * x stays far from overflow)."""
+    return x * math.exp(x * x) * math.erfc(x)
+
+
+@functools.cache
+def _far_coefficients() -> list:
+    """g as a polynomial in t = (2/x - (1 + 1/6)) / (1 - 1/6), t in [-1, 1] for x in
+    [1, 6]: its Chebyshev interpolant of degree 20 (at Chebyshev points, where the
+    interpolant is within a few ulp of the best polynomial), highest power first."""
+    from numpy.polynomial import chebyshev
+
+    low, high = 1.0 / _FAR, 1.0 / _NEAR  # the interval in s = 1/x
+
+    def at(t: np.ndarray) -> np.ndarray:
+        return np.array([_scaled_erfc(1.0 / ((high - low) / 2 * v + (high + low) / 2))
+                         for v in t])
+
+    series = chebyshev.chebinterpolate(at, _FAR_DEGREE)
+    return [float(c) for c in chebyshev.cheb2poly(series)[::-1]]
 
 
 def erf(x: np.ndarray) -> np.ndarray:
@@ -69,13 +78,21 @@ def erf(x: np.ndarray) -> np.ndarray:
     xp = array_module(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     a = xp.abs(x.astype(np.float64).reshape(-1))  # 1-D: 0-d arrays would turn into scalars
-    near = a < _SWITCH
-    if near.all():  # the usual case for activations: no masked copies
-        out = _series(xp, a)
+    near = xp.flatnonzero(a < _NEAR)
+    if near.size == a.size:  # the usual case for small activations: no picking
+        out = a * _horner(xp, _TAYLOR, a * a)
     else:
-        out = xp.empty_like(a)
-        out[near] = _series(xp, a[near])
-        far = ~near & ~xp.isnan(a)
-        out[far] = 1.0 - _erfc_fraction(xp, a[far])
-        out[xp.isnan(a)] = np.nan
+        out = xp.full_like(a, np.nan)  # nan is in neither piece, and stays
+        if near.size:
+            small = a.take(near)
+            out[near] = small * _horner(xp, _TAYLOR, small * small)
+        beyond = xp.flatnonzero(a >= _NEAR)
+        if beyond.size:
+            # from 6 on (inf too) the formula at 6 is 1 - 2e-17, which rounds to 1
+            m = xp.minimum(a.take(beyond), _FAR)
+            low, high = 1.0 / _FAR, 1.0 / _NEAR
+            t = (2.0 / m - (high + low)) / (high - low)
+            g = _horner(xp, _far_coefficients(), t)
+            g /= m
+            out[beyond] = 1.0 - xp.exp(-(m * m)) * g
     return xp.asarray(xp.copysign(out.reshape(x.shape), x), dtype=dtype)
