@@ -56,13 +56,13 @@ def _scaled_erfc(x: float) -> float:
 @functools.cache
 def _far_coefficients() -> list:
     """g as a polynomial in t = (2/x - (1 + 1/6)) / (1 - 1/6), t in [-1, 1] for x in
-    [1, 6]: its Chebyshev interpolant of degree 20 (at Chebyshev points, where the
-    interpolant is within a few ulp of the best polynomial), highest power first."""
+    [1, 6]: its interpolant of degree 20 at Chebyshev points (close to the best
+    polynomial of that degree), highest power first."""
     from numpy.polynomial import chebyshev
 
     low, high = 1.0 / _FAR, 1.0 / _NEAR  # the interval in s = 1/x
 
-    def at(t: np.ndarray) -> np.ndarray:
+    def at(t: Any) -> Any:
         return np.array([_scaled_erfc(1.0 / ((high - low) / 2 * v + (high + low) / 2))
                          for v in t])
 
