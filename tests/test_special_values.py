@@ -79,3 +79,16 @@ def test_maximum_and_minimum_send_the_gradient_to_both_sides_at_nan(name):
     for a, b in zip(mine, theirs):
         np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
     assert mine[0].grad.numpy()[0] == 1.0 and mine[1].grad.numpy()[0] == 1.0  # both sides
+
+
+def test_nan_cases_work_on_zero_dimensional_tensors():
+    # 0-d results come back from NumPy as scalars, which take no item assignment
+    nan = float("nan")
+    assert tg.tensor(nan).sign().item() == 0.0
+    assert tg.tensor(np.float32(nan)).sign().dtype == np.float32
+    a, b = tg.tensor(nan, requires_grad=True), tg.tensor(1.0, requires_grad=True)
+    tg.maximum(a, b).backward()
+    assert a.grad.item() == 1.0 and b.grad.item() == 1.0
+    a, b = tg.tensor(2.0, requires_grad=True), tg.tensor(1.0, requires_grad=True)
+    tg.minimum(a, b).backward()
+    assert a.grad.item() == 0.0 and b.grad.item() == 1.0

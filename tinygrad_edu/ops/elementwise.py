@@ -293,8 +293,8 @@ class Sign(Function):
         out = xp.sign(x)
         if out.dtype.kind == "f":  # sign(nan) is 0 in PyTorch, nan in NumPy
             unordered = xp.isnan(out)
-            if unordered.any():
-                out[unordered] = 0
+            if unordered.any():  # (where, not item assignment: 0-d results are scalars)
+                out = xp.where(unordered, out.dtype.type(0), out)
         return out
 
     def backward(ctx, grad: Any) -> Any:
@@ -462,8 +462,10 @@ class _Pick(Function):
             # where x or y is nan (so is the output) both get the whole gradient, as in
             # PyTorch: neither was chosen over the other
             unordered = xp.isnan(ctx.output.data)
-            if unordered.any():
-                share[unordered] = share_y[unordered] = 1.0
+            if unordered.any():  # (where: 0-d shares are NumPy scalars)
+                whole = share.dtype.type(1)
+                share = xp.where(unordered, whole, share)
+                share_y = xp.where(unordered, whole, share_y)
         # the unchosen side gets 0 even from an inf gradient (inf * 0 would be nan)
         gx = gy = None
         if ctx.needs_input_grad[0]:
