@@ -13,7 +13,7 @@ Each figure is the minimum over repeats of a timed loop (the least disturbed run
 noisy machine); the libraries alternate op by op, for --rounds rounds, and the median
 of the rounds' ratios is printed. Without PyTorch only our times are printed. NumPy has
 no autograd, so PyTorch is the reference here; bench_overhead.py has the hand-written
-NumPy chain. One thread for both (--threads default for the libraries' defaults).
+NumPy chain. One thread for both (--threads default: the BLAS's own count for both).
 
     python benchmarks/bench_ops.py [--rounds 3] [--number 300] [--only gelu,softmax]
 """
