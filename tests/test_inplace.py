@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import nn, optim
+from tinygrad_edu import engine, nn, optim
 
 
 def test_version_counts_in_place_changes_shared_by_views_and_detach():
@@ -38,6 +38,44 @@ def test_backward_through_a_changed_input_is_refused_as_in_pytorch():
             h.add_(1)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             out.backward()
+
+
+def test_long_training_keeps_a_bounded_record_of_changes():
+    # every optimizer step changes every parameter in place: the record of changes must
+    # not grow with the steps (it did, by about 40 bytes per parameter per step)
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.01)
+    x = tg.ones(4, 3)
+    steps = 5 * engine.KEPT_CHANGES + 7
+    for _ in range(steps):
+        opt.zero_grad()
+        model(x).sum().backward()
+        opt.step()
+    assert model.weight._version == steps
+    assert len(model.weight.version_log) <= 2 * engine.KEPT_CHANGES + 1
+
+
+def test_versions_in_the_error_stay_right_after_changes_are_forgotten():
+    w = tg.tensor([1.0, 2.0])
+    with tg.no_grad():
+        for _ in range(3 * engine.KEPT_CHANGES):
+            w.add_(1)
+    x = tg.tensor([1.0, 1.0], requires_grad=True)
+    recent = (x * w).sum()  # mul reads w for x's gradient
+    with tg.no_grad():
+        w.add_(1)
+    version = 3 * engine.KEPT_CHANGES + 1
+    with pytest.raises(RuntimeError, match=f"is at version {version}; expected version "
+                       f"{version - 1} instead"):
+        recent.backward()
+    old = tg.tensor([1.0, 1.0], requires_grad=True)
+    ancient = (old * w).sum()
+    with tg.no_grad():
+        for _ in range(3 * engine.KEPT_CHANGES):
+            w.add_(1)
+    # the changes before the op's own may be forgotten by now: the error says so
+    with pytest.raises(RuntimeError, match=r"expected version at most \d+ instead"):
+        ancient.backward()
 
 
 def test_leaf_that_requires_grad_cannot_change_in_grad_mode():

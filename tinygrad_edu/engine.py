@@ -355,16 +355,21 @@ class Function:
         if any(a is output.data for a in saved):
             suspects.append(("output", output))
         for role, tensor in suspects:
-            changes = owner_of(tensor).version_log
-            if not changes or changes[-1] <= self.epoch:
+            log = owner_of(tensor).version_log  # see record_inplace
+            if log is None or log[-1] <= self.epoch:
                 continue  # not changed since the op ran
-            expected = bisect.bisect_right(changes, self.epoch)
+            expected = log[0] + bisect.bisect_right(log, self.epoch, lo=1) - 1
+            # older than every change remembered: some forgotten ones may be later too
+            if log[0] and self.epoch < log[1]:
+                expected_text = f"at most {expected}"
+            else:
+                expected_text = str(expected)
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified "
                 f"by an inplace operation: the {role} of {self.name} (a tensor of shape "
-                f"{tuple(tensor.shape)}) is at version {len(changes)}; expected version "
-                f"{expected} instead. Compute the gradient before changing it, or change "
-                "a .clone() of it instead."
+                f"{tuple(tensor.shape)}) is at version {version_of(tensor)}; expected "
+                f"version {expected_text} instead. Compute the gradient before changing "
+                "it, or change a .clone() of it instead."
             )
 
     def replayed(self, output: Any) -> Function:
@@ -468,16 +473,33 @@ def mark_view(view: Any, of: Any, detached: bool = False) -> None:
 _NEVER_STALE = 2**62
 
 
+# A tensor's version log is [changes forgotten, then the in-place counts of the later
+# changes, oldest first]. Every optimizer step changes every parameter in place, so an
+# unbounded log grew by about 40 bytes per parameter per step (800 MB over a million
+# steps of a 20-tensor model); only recent changes matter to a graph that is still alive.
+KEPT_CHANGES = 64
+
+
 def record_inplace(tensor: Any) -> int:
     """Note that `tensor`'s memory was just changed in place (every in-place op and
     optimizer step calls this); returns the tensor's new version."""
     global _inplace_count
     _inplace_count += 1
     owner = owner_of(tensor)
-    if owner.version_log is None:
-        owner.version_log = []
-    owner.version_log.append(_inplace_count)
-    return len(owner.version_log)
+    log = owner.version_log
+    if log is None:
+        log = owner.version_log = [0]
+    log.append(_inplace_count)
+    if len(log) > 2 * KEPT_CHANGES:  # forget the older half, counting it
+        del log[1:KEPT_CHANGES + 1]
+        log[0] += KEPT_CHANGES
+    return log[0] + len(log) - 1
+
+
+def version_of(tensor: Any) -> int:
+    """How many times `tensor`'s memory was changed in place (PyTorch's _version)."""
+    log = owner_of(tensor).version_log
+    return 0 if log is None else log[0] + len(log) - 1
 
 
 def mark_rewired(tensor: Any, old_node: Any) -> None:

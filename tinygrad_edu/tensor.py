@@ -154,7 +154,7 @@ class Tensor:
         self.grad_hooks: dict[int, Callable] | None = None
         self.view_of: Tensor | None = None  # the tensor whose memory this one shares
         self.view_born = 0  # the in-place count when this view was made (engine.mark_view)
-        self.version_log: list[int] | None = None  # engine.record_inplace's numbers
+        self.version_log: list[int] | None = None  # engine.record_inplace's record
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -182,7 +182,7 @@ class Tensor:
     @property
     def _version(self) -> int:
         """How many times this tensor's memory was changed in place (PyTorch's name)."""
-        return len(engine.owner_of(self).version_log or ())
+        return engine.version_of(self)
 
     @property
     def shape(self) -> tuple[int, ...]:
