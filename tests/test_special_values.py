@@ -92,3 +92,24 @@ def test_nan_cases_work_on_zero_dimensional_tensors():
     a, b = tg.tensor(2.0, requires_grad=True), tg.tensor(1.0, requires_grad=True)
     tg.minimum(a, b).backward()
     assert a.grad.item() == 0.0 and b.grad.item() == 1.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_division_gradients_match_pytorch_over_wide_magnitudes(dtype):
+    # d(x / y)/dy as -(x / y) / y: y * y overflowed float32 from |y| = 1.8e19 and gave
+    # 0 where PyTorch gives -1e-20 (x = y = 1e20)
+    torch = torch_module()
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal(4000) * 10 ** rng.uniform(-20, 20, 4000)).astype(dtype)
+    y = (rng.standard_normal(4000) * 10 ** rng.uniform(-15, 15, 4000)).astype(dtype)
+    x[:2], y[:2] = 1e20, (1e20, 4e19)
+    g = rng.standard_normal(4000).astype(dtype)
+    mine = [tg.tensor(v, requires_grad=True) for v in (x, y)]
+    theirs = [torch.tensor(v, requires_grad=True) for v in (x, y)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # some quotients overflow: wanted
+        (mine[0] / mine[1]).backward(tg.tensor(g))
+    (theirs[0] / theirs[1]).backward(torch.tensor(g))
+    for a, b in zip(mine, theirs):
+        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+    assert mine[1].grad.numpy()[0] != 0

@@ -99,7 +99,8 @@ class Mul(Function):
 
 
 class Div(Function):
-    """d(x / y)/dx = 1 / y, d(x / y)/dy = -x / y**2."""
+    """d(x / y)/dx = 1 / y, d(x / y)/dy = -x / y**2 (computed as -(x / y) / y, as
+    PyTorch: y * y overflows float32 from |y| = 1.8e19, where x / y**2 is still fine)."""
     grads_fit_inputs = True  # each gradient comes through _grad_for: the engine need not check
     reads_for = ((1,), (0, 1))
     local_formula = (("1 / {y}", "1 / {y}"), ("−{x} / {y}²", "−{x} / {y}²"))
@@ -114,10 +115,10 @@ class Div(Function):
             xd, yd = ctx.saved_arrays
             g, wrap = grad.data, grad.wrap
             return (_grad_for(ctx, 0, wrap(g / yd)) if needs[0] else None,
-                    _grad_for(ctx, 1, wrap(-g * xd / (yd * yd))) if needs[1] else None)
+                    _grad_for(ctx, 1, wrap(-g * (xd / yd / yd))) if needs[1] else None)
         x, y = ctx.saved_tensors
         gx = _grad_for(ctx, 0, grad / y) if needs[0] else None
-        gy = _grad_for(ctx, 1, -grad * x / (y * y)) if needs[1] else None
+        gy = _grad_for(ctx, 1, -grad * (x / y / y)) if needs[1] else None
         return gx, gy
 
     @staticmethod
