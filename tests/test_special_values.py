@@ -113,3 +113,21 @@ def test_division_gradients_match_pytorch_over_wide_magnitudes(dtype):
     for a, b in zip(mine, theirs):
         np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
     assert mine[1].grad.numpy()[0] != 0
+
+
+@pytest.mark.parametrize(("dtype", "scale"), [(np.float32, 1e23), (np.float16, 1e3)])
+def test_std_whose_squares_overflow_the_dtype_matches_pytorch(dtype, scale):
+    # the squares pass float32's range (float16's from 256) while the std itself fits:
+    # PyTorch sums them wider; it was inf here, with a zero gradient
+    torch = torch_module()
+    x = (np.random.default_rng(5).standard_normal((4, 50)) * scale).astype(dtype)
+    mine, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no overflow warning on the way
+        out = mine.std(1)
+        out.sum().backward()
+    ref = theirs.std(1)
+    ref.sum().backward()
+    assert out.dtype == dtype and np.isfinite(out.numpy()).all()
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-3)
+    np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-2, atol=1e-3)

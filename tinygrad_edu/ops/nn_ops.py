@@ -542,8 +542,14 @@ class Std(Function):
 
     def forward(ctx, x: np.ndarray, axis: Any = None, keepdims: bool = False,
                 correction: int = 1) -> np.ndarray:
-        c, var = _variance(x, axis, keepdims, correction)
-        out = as_array(array_module(x).sqrt(var))
+        with np.errstate(over="ignore"):  # an overflowing square is handled below
+            c, var = _variance(x, axis, keepdims, correction)
+        xp = array_module(x)
+        if var.dtype.itemsize < 8 and not xp.isfinite(var).all() and xp.isfinite(c).all():
+            # squares past the dtype's range (float32 from |x - mean| = 1.8e19, float16
+            # from 256) whose root is within it: summed in float64, as PyTorch does
+            _, var = _variance(c.astype(np.float64), axis, keepdims, correction)
+        out = as_array(xp.sqrt(var).astype(x.dtype, copy=False))
         ctx.save_for_backward(c, out)
         return out
 
