@@ -115,19 +115,50 @@ def test_division_gradients_match_pytorch_over_wide_magnitudes(dtype):
     assert mine[1].grad.numpy()[0] != 0
 
 
-@pytest.mark.parametrize(("dtype", "scale"), [(np.float32, 1e23), (np.float16, 1e3)])
-def test_std_whose_squares_overflow_the_dtype_matches_pytorch(dtype, scale):
-    # the squares pass float32's range (float16's from 256) while the std itself fits:
-    # PyTorch sums them wider; it was inf here, with a zero gradient
+NARROW_SQUARES = {
+    "std": (lambda t: t.std(1), lambda t: t.std(1)),
+    "var": (lambda t: t.var(1), lambda t: t.var(1)),
+    "norm": (lambda t: t.norm(dim=1), lambda t: t.norm(dim=1)),
+    "layer_norm": (lambda t: F.layer_norm(t, (50,)),
+                   lambda t: __import__("torch").nn.functional.layer_norm(t, (50,))),
+    "batch_norm": (lambda t: F.batch_norm(t, None, None, training=True),
+                   lambda t: __import__("torch").nn.functional.batch_norm(t, None, None,
+                                                                          training=True)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NARROW_SQUARES))
+def test_float16_statistics_whose_squares_overflow_match_pytorch(name):
+    # float16's largest value is 65504: a sum of 50 squares of about 150 passes it, the
+    # variance itself (about 22,500) does not. PyTorch sums them in float32; here the
+    # variance was inf and batch and layer norm gave zeros (their inverse std was 0)
     torch = torch_module()
-    x = (np.random.default_rng(5).standard_normal((4, 50)) * scale).astype(dtype)
+    mine_fn, theirs_fn = NARROW_SQUARES[name]
+    x = (np.random.default_rng(5).standard_normal((4, 50)) * 150).astype(np.float16)
     mine, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # and no overflow warning on the way
-        out = mine.std(1)
+        out = mine_fn(mine)
+        out.backward(tg.ones_like(out))  # (a sum of four variances would overflow)
+    ref = theirs_fn(theirs)
+    ref.backward(torch.ones_like(ref))
+    assert out.dtype == np.float16 and np.isfinite(out.numpy()).all()
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=2e-3, atol=2e-3)
+    np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=2e-2, atol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["std", "norm"])
+def test_float32_roots_of_overflowing_squares_are_finite(name):
+    # |x| near 1e23: the squares pass float32's range, the root does not (PyTorch's
+    # float32 norm is inf here; its std sums wider and agrees)
+    x = (np.random.default_rng(6).standard_normal((4, 50)) * 1e23).astype(np.float32)
+    mine = tg.tensor(x, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = mine.std(1) if name == "std" else mine.norm(dim=1)
         out.sum().backward()
-    ref = theirs.std(1)
-    ref.sum().backward()
-    assert out.dtype == dtype and np.isfinite(out.numpy()).all()
-    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-3)
-    np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-2, atol=1e-3)
+    wide = x.astype(np.float64)
+    expected = wide.std(1, ddof=1) if name == "std" else np.sqrt((wide * wide).sum(1))
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
+    assert np.isfinite(mine.grad.numpy()).all() and np.abs(mine.grad.numpy()).max() > 0

@@ -261,6 +261,8 @@ class BatchNorm(Function):
                              f"of shape (C,), got {x.shape}, {w.shape} and {b.shape}")
         xp = array_module(x)
         shape = norm_axes(x)[1]
+        narrow = x
+        x = widened(x)
         mean, var, xhat = batch_statistics(x)
         # kept for F.batch_norm's running averages, which read them from the recorded op
         # instead of computing them again
@@ -270,7 +272,7 @@ class BatchNorm(Function):
         ctx.save_for_backward(xhat, inv_std)
         out = xhat * w.reshape(shape)
         out += b.reshape(shape)
-        return out
+        return narrowed(out, narrow)
 
     def backward(ctx, grad: Any) -> tuple:
         x, w = ctx.parents[0], ctx.parents[1]
@@ -279,7 +281,7 @@ class BatchNorm(Function):
         count = per_channel(x.data)
         if not is_grad_enabled():  # not recorded: from the saved xhat, on arrays
             xhat, inv_std = ctx.saved_arrays
-            g = grad.data
+            g = grad.data.astype(xhat.dtype, copy=False)  # float16's sums in float32
             gb = g.sum(axis=axes)
             gw = channel_dots(g, xhat)
             gx = None
@@ -293,6 +295,8 @@ class BatchNorm(Function):
                     grad.wrap(gw) if needs[1] else None, grad.wrap(gb) if needs[2] else None)
         # recorded: xhat again as a function of x, so second derivatives flow through it
         eps = ctx.params.get("eps", 1e-5)
+        if x.data.dtype != widened(x.data).dtype:
+            x, w, grad = x.cast(np.float32), w.cast(np.float32), grad.cast(np.float32)
         centered = x - x.mean(axes, keepdims=True)
         inv_std = ((centered * centered).mean(axes, keepdims=True) + eps).pow(-0.5)
         xhat = centered * inv_std
@@ -336,6 +340,7 @@ class LayerNorm(Function):
         rows = x.reshape(-1, math.prod(normalized))  # one row per normalized sample
         if rows.dtype.kind != "f":  # integers: float64, as mean() gives
             rows = rows.astype(np.float64)
+        rows = widened(rows)
         centered = rows - rows.mean(axis=1, keepdims=True)
         # the variance from x - mean (a second pass: no cancellation)
         var = row_dots(centered, centered) / centered.dtype.type(rows.shape[1])
@@ -348,7 +353,7 @@ class LayerNorm(Function):
         out = xhat * w.reshape(-1) if w is not None else xhat.copy()
         if b is not None:
             out += b.reshape(-1)
-        return out.reshape(x.shape)
+        return narrowed(out, x).reshape(x.shape)
 
     def backward(ctx, grad: Any) -> tuple:
         x, needs = ctx.parents[0], ctx.needs_input_grad
@@ -357,7 +362,7 @@ class LayerNorm(Function):
         count = len(ctx.parents)  # 1 to 3: x, then the weight and the bias if given
         if not is_grad_enabled():  # not recorded: from the saved xhat, on arrays
             xhat, inv_std = ctx.saved_arrays
-            g = grad.data.reshape(xhat.shape)
+            g = grad.data.reshape(xhat.shape).astype(xhat.dtype, copy=False)
             normalized = x.shape[x.ndim - dims:]
             gx = gw = gb = None
             if count > 1 and needs[1]:
@@ -374,6 +379,9 @@ class LayerNorm(Function):
                 gx = grad.wrap(gx_data.reshape(x.shape))
             return (gx, gw, gb)[:count]
         # recorded: xhat again as a function of x, so second derivatives flow through it
+        if x.data.dtype != widened(x.data).dtype:
+            x, grad = x.cast(np.float32), grad.cast(np.float32)
+            w = w.cast(np.float32) if w is not None else None
         axes = tuple(range(x.ndim - dims, x.ndim))
         others = tuple(range(x.ndim - dims))
         centered = x - x.mean(axes, keepdims=True)
@@ -478,11 +486,40 @@ def _gathered(grad: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> A
     return grad if keepdims else grad.reshape(kept_shape(shape, axis))
 
 
+def sum_of_squares(a: Any, axis: Any, keepdims: bool) -> Any:
+    """(a * a).sum(axis). In float16 and float32 a sum that overflowed although every
+    value of a is finite is done again in float64, as PyTorch sums narrow floats wider
+    (float16's squares leave its range from 256, float32's from 1.8e19): the result is
+    then float64, for the caller to take the root of or to cast (narrowed)."""
+    with np.errstate(over="ignore"):  # an overflowing square is handled below
+        total = (a * a).sum(axis=axis, keepdims=keepdims)
+    xp = array_module(a)
+    if a.dtype.char in "ef" and not xp.isfinite(total).all() and xp.isfinite(a).all():
+        wide = a.astype(np.float64)
+        total = (wide * wide).sum(axis=axis, keepdims=keepdims)
+    return total
+
+
+def widened(a: Any) -> Any:
+    """a in float32 if it is float16 (whose squares leave its range from 256: batch
+    and layer norm compute their statistics wider, as PyTorch does), else a itself."""
+    return a.astype(np.float32) if a.dtype == np.float16 else a
+
+
+def narrowed(a: Any, like: Any) -> Any:
+    """a (a result computed wider, see sum_of_squares) in the float dtype of `like`, as
+    an array (a 0-d result too)."""
+    if like.dtype.kind == "f" and a.dtype != like.dtype:
+        a = a.astype(like.dtype)
+    return as_array(a)
+
+
 def _variance(x: Any, axis: Any, keepdims: bool, correction: int) -> tuple[Any, Any]:
-    """(x - mean, the variance) along `axis`: Var's and Std's forward."""
+    """(x - mean, the variance) along `axis`: Var's and Std's forward. The variance may
+    come back in float64 (sum_of_squares); the callers narrow it."""
     c = deviations(x, axis)
     dof = reduced_size(x.shape, axis) - correction
-    return c, as_array((c * c).sum(axis=axis, keepdims=keepdims) / dof)
+    return c, sum_of_squares(c, axis, keepdims) / dof
 
 
 def _moment_grad(ctx: Function, grad: Any) -> tuple[Any, int, Any]:
@@ -517,7 +554,7 @@ class Var(Function):
                 correction: int = 1) -> np.ndarray:
         c, var = _variance(x, axis, keepdims, correction)
         ctx.save_for_backward(c)
-        return var
+        return narrowed(var, x)
 
     def backward(ctx, grad: Any) -> Any:
         if not is_grad_enabled():  # not recorded: the same numbers on the arrays
@@ -542,14 +579,9 @@ class Std(Function):
 
     def forward(ctx, x: np.ndarray, axis: Any = None, keepdims: bool = False,
                 correction: int = 1) -> np.ndarray:
-        with np.errstate(over="ignore"):  # an overflowing square is handled below
-            c, var = _variance(x, axis, keepdims, correction)
-        xp = array_module(x)
-        if var.dtype.itemsize < 8 and not xp.isfinite(var).all() and xp.isfinite(c).all():
-            # squares past the dtype's range (float32 from |x - mean| = 1.8e19, float16
-            # from 256) whose root is within it: summed in float64, as PyTorch does
-            _, var = _variance(c.astype(np.float64), axis, keepdims, correction)
-        out = as_array(xp.sqrt(var).astype(x.dtype, copy=False))
+        c, var = _variance(x, axis, keepdims, correction)
+        # the root before narrowing: a variance past float32's range may have one within
+        out = narrowed(array_module(x).sqrt(var), x)
         ctx.save_for_backward(c, out)
         return out
 
@@ -581,7 +613,7 @@ class Norm(Function):
     (a zero vector: the subgradient 0, as PyTorch)."""
 
     def forward(ctx, x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-        out = as_array(array_module(x).sqrt((x * x).sum(axis=axis, keepdims=keepdims)))
+        out = narrowed(array_module(x).sqrt(sum_of_squares(x, axis, keepdims)), x)
         ctx.save_for_backward(out)
         return out
 
