@@ -155,7 +155,12 @@ class Cumsum(Function):
             raise IndexError(
                 f"cumsum: dim {axis} is out of range for a tensor with {x.ndim} dims"
             )
-        return x.cumsum(axis=axis) if x.ndim else x.copy()
+        if not x.ndim:
+            return x.copy()
+        if x.dtype == np.float16:  # running sums in float32, as PyTorch's (float16's
+            # spacing is 1/64 at 16: a long float16 running sum drifted by a few percent)
+            return x.cumsum(axis=axis, dtype=np.float32).astype(np.float16)
+        return x.cumsum(axis=axis)
 
     def backward(ctx, grad: Any) -> Any:
         if grad.ndim == 0:
