@@ -178,3 +178,25 @@ def test_float16_cumsum_runs_in_float32_as_pytorch():
     assert out.dtype == np.float16
     np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
     np.testing.assert_array_equal(mine.grad.numpy(), theirs.grad.numpy())
+
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_and_std_read_pytorchs_arguments(name):
+    # x.var(1, False) is PyTorch's biased variance (unbiased=False); reading the False as
+    # keepdim gave the unbiased one, silently
+    torch = torch_module()
+    data = np.arange(12.0).reshape(3, 4) ** 1.5
+    mine, theirs = tg.tensor(data), torch.tensor(data)
+    calls = [lambda m: getattr(m, name)(1, False), lambda m: getattr(m, name)(1, True, True),
+             lambda m: getattr(m, name)(False), lambda m: getattr(m, name)(0, unbiased=False),
+             lambda m: getattr(m, name)(dim=1, correction=0, keepdim=True)]
+    for call in calls:
+        out, ref = call(mine), call(theirs)
+        assert out.shape == tuple(ref.shape)
+        np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-12)
+    function = getattr(tg, name)
+    np.testing.assert_allclose(function(mine, 1, False).numpy(),
+                               getattr(torch, name)(theirs, 1, False).numpy(), rtol=1e-12)
+    with pytest.raises(TypeError, match="unbiased or correction, not both"):
+        getattr(mine, name)(1, False, correction=1)

@@ -166,8 +166,12 @@ def test_reductions_match_numpy(data):
     assert_close(t.amin(dim=axis, keepdim=keep), a.min(axis=axis, keepdims=keep))
     assert_close(t.mean(axis, keep), a.mean(axis=axis, keepdims=keep), atol=1e-5)
     if a.size > 1 and (axis is None or shape[axis] > 1):
-        assert_close(t.var(axis, keep), a.var(axis=axis, keepdims=keep, ddof=1), atol=1e-4)
-        assert_close(t.std(axis, keep), a.std(axis=axis, keepdims=keep, ddof=1), atol=1e-4)
+        # (dim, unbiased, keepdim), PyTorch's positional order
+        assert_close(t.var(axis, True, keep), a.var(axis=axis, keepdims=keep, ddof=1),
+                     atol=1e-4)
+        assert_close(t.std(axis, keepdim=keep), a.std(axis=axis, keepdims=keep, ddof=1),
+                     atol=1e-4)
+        assert_close(t.var(axis, False, keep), a.var(axis=axis, keepdims=keep), atol=1e-4)
     assert_close(t.argmax(axis), np.argmax(a, axis=axis))
 
 

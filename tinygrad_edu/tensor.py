@@ -121,6 +121,19 @@ def _axis(axis: Axis, dim: Axis) -> Any:
     return axis
 
 
+def _moment_args(op: str, axis: Any, unbiased: Any, correction: Any) -> tuple[Any, int]:
+    """(axis, correction) from var's and std's arguments, read as PyTorch reads them:
+    (dim, unbiased, keepdim) positionally, a lone bool as unbiased (x.var(False)), and
+    correction= instead of unbiased, not both."""
+    if type(axis) is bool:  # torch's var(unbiased) overload
+        axis, unbiased = None, axis
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{op}: give unbiased or correction, not both")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    return axis, correction
+
+
 def _index(index: Any, like: Any) -> Any:
     """Tensors and lists inside an index become arrays; host index arrays move to the
     device of `like` (the indexed array), where indexing happens. Index arrays are
@@ -962,12 +975,16 @@ class Tensor:
         return type(axis) is tuple and self.data.ndim > 0 and all(
             type(a) is int for a in axis) and len({a % self.data.ndim for a in axis}) == len(axis)
 
-    def var(self, axis: Axis = None, keepdims: bool = False, correction: int = 1, *,
-            dim: Axis = None, keepdim: bool | None = None) -> Tensor:
-        """Variance with Bessel's correction by default (correction=1), as torch.var.
+    def var(self, axis: Axis = None, unbiased: bool | None = None, keepdims: bool = False,
+            *, correction: int | None = None, dim: Axis = None,
+            keepdim: bool | None = None) -> Tensor:
+        """Variance with Bessel's correction by default (correction=1), as torch.var,
+        with its arguments: (dim, unbiased, keepdim), or correction= (unbiased=False is
+        correction=0).
 
         With `correction` >= the number of values the divisor is 0, so the result is
         inf (nan where all values are equal, or none are given), as PyTorch."""
+        axis, correction = _moment_args("var", axis, unbiased, correction)
         axis = _axis(axis, dim)
         keep = keepdims if keepdim is None else keepdim
         count = max(self._reduced_count(axis) - correction, 0)
@@ -982,13 +999,16 @@ class Tensor:
             centered = self - self.mean(axis, keepdims=True)
             return (centered * centered).sum(axis, keep) / count
 
-    def std(self, axis: Axis = None, keepdims: bool = False, correction: int = 1, *,
-            dim: Axis = None, keepdim: bool | None = None) -> Tensor:
+    def std(self, axis: Axis = None, unbiased: bool | None = None, keepdims: bool = False,
+            *, correction: int | None = None, dim: Axis = None,
+            keepdim: bool | None = None) -> Tensor:
+        """Standard deviation, the square root of var (the same arguments)."""
+        axis, correction = _moment_args("std", axis, unbiased, correction)
         axis = _axis(axis, dim)
         if self._fused_moments(axis) and self._reduced_count(axis) > correction:
             keep = keepdims if keepdim is None else keepdim
             return Std.apply(self, axis=axis, keepdims=bool(keep), correction=correction)
-        variance = self.var(axis, keepdims, correction, dim=dim, keepdim=keepdim)
+        variance = self.var(axis, keepdims=keepdims, correction=correction, keepdim=keepdim)
         # sqrt has an infinite slope at 0: where all values are equal, use the
         # subgradient 0 (as PyTorch) instead of letting inf * 0 become nan; a nan
         # variance (nan input, too few values) stays nan

@@ -32,16 +32,20 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
     return (input * tensor).sum()
 
 
-def var_mean(input: Tensor, dim: Any = None, *, correction: int = 1,  # noqa: A002
-             keepdim: bool = False) -> tuple[Tensor, Tensor]:
+def var_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None,  # noqa: A002
+             keepdim: bool = False, *, correction: int | None = None
+             ) -> tuple[Tensor, Tensor]:
     """(var, mean) over `dim`, as two calls would give them."""
-    return input.var(dim, keepdim, correction), input.mean(dim, keepdim)
+    return (input.var(dim, unbiased, keepdim, correction=correction),
+            input.mean(dim if type(dim) is not bool else None, keepdim))
 
 
-def std_mean(input: Tensor, dim: Any = None, *, correction: int = 1,  # noqa: A002
-             keepdim: bool = False) -> tuple[Tensor, Tensor]:
+def std_mean(input: Tensor, dim: Any = None, unbiased: bool | None = None,  # noqa: A002
+             keepdim: bool = False, *, correction: int | None = None
+             ) -> tuple[Tensor, Tensor]:
     """(std, mean) over `dim`."""
-    return input.std(dim, keepdim, correction), input.mean(dim, keepdim)
+    return (input.std(dim, unbiased, keepdim, correction=correction),
+            input.mean(dim if type(dim) is not bool else None, keepdim))
 
 
 def _truth(name: str, input: Tensor, dim: Any, keepdim: bool) -> Any:  # noqa: A002

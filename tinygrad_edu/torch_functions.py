@@ -56,12 +56,14 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return input.mean(dim, keepdim)
 
 
-def var(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
-    return input.var(dim, keepdim, correction)
+def var(input: Tensor, dim: Any = None, unbiased: bool | None = None,
+        keepdim: bool = False, *, correction: int | None = None) -> Tensor:
+    return input.var(dim, unbiased, keepdim, correction=correction)
 
 
-def std(input: Tensor, dim: Any = None, *, correction: int = 1, keepdim: bool = False) -> Tensor:
-    return input.std(dim, keepdim, correction)
+def std(input: Tensor, dim: Any = None, unbiased: bool | None = None,
+        keepdim: bool = False, *, correction: int | None = None) -> Tensor:
+    return input.std(dim, unbiased, keepdim, correction=correction)
 
 
 def exp(input: Tensor) -> Tensor:

@@ -539,9 +539,9 @@ def _moments_domain(root: bool) -> Any:
         correction = pick.integer(0, 1) if reduced_size(shape, axis) > 1 else 0
         if root:
             return Sample((pick.values(shape),),
-                          lambda x: x.std(axis, keepdims, correction=correction))
+                          lambda x: x.std(axis, keepdim=keepdims, correction=correction))
         return Sample((pick.values(shape),),
-                      lambda x: x.var(axis, keepdims, correction=correction))
+                      lambda x: x.var(axis, keepdim=keepdims, correction=correction))
 
     return staticmethod(domain)
 
