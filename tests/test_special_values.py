@@ -200,3 +200,5 @@ def test_var_and_std_read_pytorchs_arguments(name):
                                getattr(torch, name)(theirs, 1, False).numpy(), rtol=1e-12)
     with pytest.raises(TypeError, match="unbiased or correction, not both"):
         getattr(mine, name)(1, False, correction=1)
+    with pytest.raises(TypeError, match="unbiased must be True or False"):
+        getattr(mine, name)(1, 0)  # PyTorch refuses it too

@@ -127,6 +127,9 @@ def _moment_args(op: str, axis: Any, unbiased: Any, correction: Any) -> tuple[An
     correction= instead of unbiased, not both."""
     if type(axis) is bool:  # torch's var(unbiased) overload
         axis, unbiased = None, axis
+    if unbiased is not None and type(unbiased) is not bool:
+        raise TypeError(f"{op}: unbiased must be True or False, got {unbiased!r} (the "
+                        "second argument is unbiased, as in PyTorch; keepdim comes third)")
     if unbiased is not None and correction is not None:
         raise TypeError(f"{op}: give unbiased or correction, not both")
     if correction is None:
