@@ -34,6 +34,8 @@ from ..backend import array_module, as_array
 
 _NEAR = 1.0  # below: the Taylor series
 _FAR = 6.0  # from here: 1
+# the second piece's variable s = 1/x runs over [_S_LOW, _S_HIGH]
+_S_LOW, _S_HIGH = 1.0 / _FAR, 1.0 / _NEAR
 _TAYLOR = [2.0 / math.sqrt(math.pi) * (-1) ** n / (math.factorial(n) * (2 * n + 1))
            for n in range(16, -1, -1)]  # highest power first, for Horner's rule
 _FAR_DEGREE = 20
@@ -60,11 +62,9 @@ def _far_coefficients() -> list:
     polynomial of that degree), highest power first."""
     from numpy.polynomial import chebyshev
 
-    low, high = 1.0 / _FAR, 1.0 / _NEAR  # the interval in s = 1/x
-
     def at(t: Any) -> Any:
-        return np.array([_scaled_erfc(1.0 / ((high - low) / 2 * v + (high + low) / 2))
-                         for v in t])
+        half = (_S_HIGH - _S_LOW) / 2
+        return np.array([_scaled_erfc(1.0 / (half * v + (_S_HIGH + _S_LOW) / 2)) for v in t])
 
     series = chebyshev.chebinterpolate(at, _FAR_DEGREE)
     return [float(c) for c in chebyshev.cheb2poly(series)[::-1]]
@@ -78,10 +78,11 @@ def erf(x: np.ndarray) -> np.ndarray:
     xp = array_module(x)
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     a = xp.abs(x.astype(np.float64).reshape(-1))  # 1-D: 0-d arrays would turn into scalars
-    near = xp.flatnonzero(a < _NEAR)
-    if near.size == a.size:  # the usual case for small activations: no picking
+    below = a < _NEAR
+    if below.all():  # the usual case for small activations: no picking, no index array
         out = a * _horner(xp, _TAYLOR, a * a)
     else:
+        near = xp.flatnonzero(below)
         out = xp.full_like(a, np.nan)  # nan is in neither piece, and stays
         if near.size:
             small = a.take(near)
@@ -90,8 +91,7 @@ def erf(x: np.ndarray) -> np.ndarray:
         if beyond.size:
             # from 6 on (inf too) the formula at 6 is 1 - 2e-17, which rounds to 1
             m = xp.minimum(a.take(beyond), _FAR)
-            low, high = 1.0 / _FAR, 1.0 / _NEAR
-            t = (2.0 / m - (high + low)) / (high - low)
+            t = (2.0 / m - (_S_HIGH + _S_LOW)) / (_S_HIGH - _S_LOW)
             g = _horner(xp, _far_coefficients(), t)
             g /= m
             out[beyond] = 1.0 - xp.exp(-(m * m)) * g
