@@ -295,7 +295,7 @@ class BatchNorm(Function):
                     grad.wrap(gw) if needs[1] else None, grad.wrap(gb) if needs[2] else None)
         # recorded: xhat again as a function of x, so second derivatives flow through it
         eps = ctx.params.get("eps", 1e-5)
-        if x.data.dtype != widened(x.data).dtype:
+        if x.data.dtype == np.float16:  # in float32, as forward (widened)
             x, w, grad = x.cast(np.float32), w.cast(np.float32), grad.cast(np.float32)
         centered = x - x.mean(axes, keepdims=True)
         inv_std = ((centered * centered).mean(axes, keepdims=True) + eps).pow(-0.5)
@@ -379,7 +379,7 @@ class LayerNorm(Function):
                 gx = grad.wrap(gx_data.reshape(x.shape))
             return (gx, gw, gb)[:count]
         # recorded: xhat again as a function of x, so second derivatives flow through it
-        if x.data.dtype != widened(x.data).dtype:
+        if x.data.dtype == np.float16:  # in float32, as forward (widened)
             x, grad = x.cast(np.float32), grad.cast(np.float32)
             w = w.cast(np.float32) if w is not None else None
         axes = tuple(range(x.ndim - dims, x.ndim))
