@@ -117,15 +117,13 @@ def test_division_gradients_match_pytorch_over_wide_magnitudes(dtype):
     assert mine[1].grad.numpy()[0] != 0
 
 
+# each called with the library's functional module (F or torch.nn.functional) and a tensor
 NARROW_SQUARES = {
-    "std": (lambda t: t.std(1), lambda t: t.std(1)),
-    "var": (lambda t: t.var(1), lambda t: t.var(1)),
-    "norm": (lambda t: t.norm(dim=1), lambda t: t.norm(dim=1)),
-    "layer_norm": (lambda t: F.layer_norm(t, (50,)),
-                   lambda t: __import__("torch").nn.functional.layer_norm(t, (50,))),
-    "batch_norm": (lambda t: F.batch_norm(t, None, None, training=True),
-                   lambda t: __import__("torch").nn.functional.batch_norm(t, None, None,
-                                                                          training=True)),
+    "std": lambda f, t: t.std(1),
+    "var": lambda f, t: t.var(1),
+    "norm": lambda f, t: t.norm(dim=1),
+    "layer_norm": lambda f, t: f.layer_norm(t, (50,)),
+    "batch_norm": lambda f, t: f.batch_norm(t, None, None, training=True),
 }
 
 
@@ -135,14 +133,14 @@ def test_float16_statistics_whose_squares_overflow_match_pytorch(name):
     # variance itself (about 22,500) does not. PyTorch sums them in float32; here the
     # variance was inf and batch and layer norm gave zeros (their inverse std was 0)
     torch = torch_module()
-    mine_fn, theirs_fn = NARROW_SQUARES[name]
+    statistic = NARROW_SQUARES[name]
     x = (np.random.default_rng(5).standard_normal((4, 50)) * 150).astype(np.float16)
     mine, theirs = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # and no overflow warning on the way
-        out = mine_fn(mine)
+        out = statistic(F, mine)
         out.backward(tg.ones_like(out))  # (a sum of four variances would overflow)
-    ref = theirs_fn(theirs)
+    ref = statistic(torch.nn.functional, theirs)
     ref.backward(torch.ones_like(ref))
     assert out.dtype == np.float16 and np.isfinite(out.numpy()).all()
     np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=2e-3, atol=2e-3)
