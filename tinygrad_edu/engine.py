@@ -67,10 +67,17 @@ class _GradMode:
         _grad_enabled = self._previous
 
     def __call__(self, fn: Callable) -> Callable:
+        mode = self.mode
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
+            # the with-block written out: no object per call (optimizer.step runs this)
+            global _grad_enabled
+            previous, _grad_enabled = _grad_enabled, mode
+            try:
                 return fn(*args, **kwargs)
+            finally:
+                _grad_enabled = previous
 
         return wrapper
 
@@ -138,8 +145,14 @@ class named_scope:  # noqa: N801 (a context manager, named like no_grad)
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with named_scope(name):
+            # the with-block written out: no object per call (cross_entropy runs this)
+            global _scope
+            previous = _scope
+            _scope = previous + (name,)
+            try:
                 return fn(*args, **kwargs)
+            finally:
+                _scope = previous
 
         return wrapper
 
