@@ -227,6 +227,33 @@ def param_group_lr_and_model_zero_grad(tg):
     return optimizer.param_groups[0]["lr"], all(p.grad is None for p in model.parameters())
 
 
+@idiom
+def weight_average_with_lerp(tg):
+    model, average = _mlp(tg), _mlp(tg)
+    with tg.no_grad():
+        for p in model.parameters():
+            p.mul_(2.0)
+        for kept, p in zip(average.parameters(), model.parameters()):
+            kept.lerp_(p, 0.1)  # an exponential moving average of the weights
+    return [p.clone() for p in average.parameters()]
+
+
+@idiom
+def causal_self_attention(tg):
+    F = tg.nn.functional  # noqa: N806
+    x = t(tg, np.linspace(-1, 1, 24, dtype=np.float32).reshape(1, 2, 3, 4))
+    q, k, v = x, x.flip(-1), x * 0.5
+    out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    return out, out.transpose(1, 2).flatten(2).shape
+
+
+@idiom
+def coordinate_grid(tg):
+    ys, xs = tg.meshgrid(tg.arange(3), tg.arange(4), indexing="ij")
+    grid = tg.stack([xs, ys]).movedim(0, -1)
+    return grid, grid.mT.shape, tg.count_nonzero(grid)
+
+
 @pytest.mark.parametrize("name", sorted(IDIOMS))
 def test_idiom(name):
     check(IDIOMS[name])

@@ -19,6 +19,7 @@ from . import (
     engine,
     tensor_convert,
     tensor_index,
+    tensor_linalg,
     tensor_math,
     tensor_misc,
     tensor_reduce,
@@ -1062,6 +1063,15 @@ class Tensor:
     square_, reciprocal_ = tensor_math.square_, tensor_math.reciprocal_
     floor_, ceil_, round_, trunc_ = (tensor_math.floor_, tensor_math.ceil_,
                                      tensor_math.round_, tensor_math.trunc_)
+    lerp, lerp_, fmod = tensor_math.lerp, tensor_math.lerp_, tensor_math.fmod
+    logaddexp, logaddexp2 = tensor_math.logaddexp, tensor_math.logaddexp2
+    nan_to_num, logit = tensor_math.nan_to_num, tensor_math.logit
+    nansum, nanmean = tensor_reduce.nansum, tensor_reduce.nanmean
+    count_nonzero = tensor_reduce.count_nonzero
+
+    # -- products with an added term, and the trace (tensor_linalg.py) ---------------
+    mv, addmm, addmv = tensor_linalg.mv, tensor_linalg.addmm, tensor_linalg.addmv
+    baddbmm, addbmm, trace = tensor_linalg.baddbmm, tensor_linalg.addbmm, tensor_linalg.trace
 
     # -- picking and rearranging (tensor_select.py), small helpers (tensor_misc.py) --
     index_select, narrow, unbind = (tensor_select.index_select, tensor_select.narrow,
@@ -1086,6 +1096,14 @@ class Tensor:
     repeat = tensor_shape.repeat
     tril = tensor_shape.tril
     triu = tensor_shape.triu
+    movedim = moveaxis = tensor_shape.movedim
+    swapaxes = swapdims = tensor_shape.swapaxes
+    mT = property(tensor_shape.matrix_transpose)  # noqa: N815 (PyTorch's name)
+    unflatten = tensor_shape.unflatten
+    ravel = tensor_shape.ravel
+    tile = tensor_shape.tile
+    broadcast_to = tensor_shape.broadcast_to
+    select = tensor_shape.select
 
     def dim(self) -> int:
         """The number of dims (PyTorch's name for ndim)."""

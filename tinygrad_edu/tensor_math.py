@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .backend import array_module
+from .ops.dtypes import result_type
+from .ops.elementwise import LogAddExp
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -181,8 +183,90 @@ def logical_not(input: Tensor) -> Tensor:  # noqa: A002
     return input.wrap(~_logical(input))
 
 
+# -- of two inputs ---------------------------------------------------------------
+
+
+def lerp(input: Tensor, end: Any, weight: Any) -> Tensor:  # noqa: A002
+    """input + weight * (end - input), as PyTorch computes it: from the nearer end, so
+    weight 1 gives `end` exactly; d/d input = 1 - weight, d/d end = weight,
+    d/d weight = end - input. weight is a number or a tensor (broadcast)."""
+    gap = end - input
+    if not hasattr(weight, "data"):  # a number: one formula, chosen here
+        return input + gap * weight if abs(weight) < 0.5 else end - gap * (1.0 - weight)
+    near_start = weight.wrap(array_module(weight.data).abs(weight.data) < 0.5)
+    return (input + gap * weight).where(near_start, end - gap * (1.0 - weight))
+
+
+def logaddexp(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    """log(exp(x) + exp(y)), without overflow (one op: ops/elementwise.py LogAddExp)."""
+    return LogAddExp.apply(*_float_pair(input, other))
+
+
+def logaddexp2(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    """log2(2**x + 2**y) = logaddexp(x ln 2, y ln 2) / ln 2, with NumPy's logaddexp2
+    values (exact where that formula would round)."""
+    x, y = _float_pair(input, other)
+    ln2 = math.log(2.0)
+    approximate = LogAddExp.apply(x * ln2, y * ln2) * (1.0 / ln2)
+    with np.errstate(invalid="ignore"):  # NumPy warns at a nan input; nan comes out
+        exact = array_module(x.data).logaddexp2(x.data, y.data)
+    return _with_values(approximate, exact)
+
+
+def _float_pair(input: Tensor, other: Any) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """(input, other) as floating tensors of one dtype (ints become float32)."""
+    dtype = result_type(input, other)
+    if dtype.kind != "f":
+        dtype = np.dtype(np.float32)
+    x = input if input.dtype == dtype else input.cast(dtype)
+    y = other if hasattr(other, "data") else input.wrap(array_module(input.data).full(
+        (), other, dtype=dtype))
+    return x, (y if y.dtype == dtype else y.cast(dtype))
+
+
+def fmod(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    """The remainder of x / y with the sign of x (C's fmod; remainder takes y's sign):
+    x - trunc(x / y) * y, d/dx = 1, d/dy = -trunc(x / y); the values are NumPy's
+    fmod, exact where the formula would round."""
+    theirs = other.data if hasattr(other, "data") else other
+    exact = array_module(input.data).fmod(input.data, theirs)
+    if exact.dtype.kind != "f":  # integers: no gradient to carry
+        return input.wrap(exact)
+    with np.errstate(divide="ignore", invalid="ignore"):  # y = 0 gives nan, as fmod
+        approximate = input - trunc(input / other) * other
+    return _with_values(approximate, exact)
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,  # noqa: A002
+               neginf: float | None = None) -> Tensor:
+    """nan, +inf and -inf replaced by `nan`, `posinf` and `neginf` (by default 0 and the
+    dtype's largest and lowest finite values); the gradient passes at finite values
+    and is 0 at the replaced ones (as PyTorch)."""
+    x = input.data
+    if x.dtype.kind != "f":
+        return input.wrap(x.copy())
+    replaced = array_module(x).nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    finite = input.wrap(array_module(x).isfinite(x))
+    return input.where(finite, input.wrap(replaced))
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
+    """log(p / (1 - p)), with p clamped to [eps, 1 - eps] when eps is given (the
+    gradient is then 0 outside); d/dp = 1 / (p (1 - p))."""
+    p = _floating(input)
+    if eps is not None:
+        p = p.clamp(eps, 1.0 - eps)
+    return (p / (1.0 - p)).log()
+
+
 # -- in place: the result written into the tensor's memory, gradients as the built-in
 # in-place ops (Tensor.update_)
+
+
+def lerp_(self: Tensor, end: Tensor, weight: Any) -> Tensor:
+    if hasattr(weight, "data"):
+        return self.update_("lerp_", lambda t, e, w: lerp(t, e, w), end, weight)
+    return self.update_("lerp_", lambda t, e: lerp(t, e, weight), end)
 
 
 def clamp_min_(self: Tensor, min: Any) -> Tensor:  # noqa: A002

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .backend import like
+from .backend import array_module, like
 from .ops.nn_ops import Norm
 from .tensor_shape import check_dim
 from .tensor_sort import ValuesIndices, extremum_along
@@ -97,3 +97,45 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> T
     nonzero = size != 0
     total = (size.where(nonzero, 1.0) ** power).where(nonzero, 0.0).sum(axes, keep)
     return _positive_root(total, lambda s: s ** (1 / power))
+
+
+# -- NaN-aware sums and counting ----------------------------------------------------
+
+
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
+           dtype: Any = None) -> Tensor:
+    """The sum with nan counted as 0; the gradient is 0 at the nans (as PyTorch)."""
+    x = input if dtype is None else input.to(dtype)
+    if x.dtype.kind != "f":
+        return x.sum(dim, keepdim)
+    return x.where(x.wrap(~array_module(x.data).isnan(x.data)), 0.0).sum(dim, keepdim)
+
+
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
+            dtype: Any = None) -> Tensor:
+    """The mean of the values that are not nan; nan where a slice has none (its
+    gradient is then 0, where PyTorch's is nan)."""
+    x = input if dtype is None else input.to(dtype)
+    if x.dtype.kind != "f":
+        raise TypeError(f"nanmean: expected a floating point tensor, got dtype {x.dtype}")
+    xp = array_module(x.data)
+    kept = ~xp.isnan(x.data)
+    axes = None if dim is None else tuple(dim) if isinstance(dim, (tuple, list)) else dim
+    count = kept.sum(axis=axes, keepdims=bool(keepdim)).astype(x.dtype)
+    total = x.where(x.wrap(kept), 0.0).sum(dim, keepdim)
+    empty = count == 0
+    if not bool(empty.any()):
+        return total / x.wrap(count)
+    # no division by 0 (nor its warning, forward or backward): 1 there, then nan
+    return (total / x.wrap(xp.where(empty, 1, count))).where(x.wrap(~empty), math.nan)
+
+
+def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:  # noqa: A002
+    """How many elements are not zero, over `dim` (an int or a tuple; all by default),
+    as an int64 tensor."""
+    axes = None if dim is None else tuple(dim) if isinstance(dim, (tuple, list)) else dim
+    if axes is not None:
+        for axis in axes if isinstance(axes, tuple) else (axes,):
+            check_dim("count_nonzero", axis, input.shape)
+    counts = (input.data != 0).sum(axis=axes)
+    return input.wrap(array_module(input.data).asarray(counts, dtype=np.int64))

@@ -163,3 +163,75 @@ def tril(x: Tensor, diagonal: int = 0) -> Tensor:
 def triu(x: Tensor, diagonal: int = 0) -> Tensor:
     """The upper triangle (elements on and above the `diagonal`-th diagonal), zeros below."""
     return _triangle("triu", x, diagonal, lower=False)
+
+
+def movedim(x: Tensor, source: Any, destination: Any) -> Tensor:
+    """The dims `source` (an int or a sequence) moved to the positions `destination`,
+    the other dims keeping their order (torch.movedim; moveaxis is its NumPy name)."""
+    sources = tuple(source) if isinstance(source, (tuple, list)) else (source,)
+    targets = tuple(destination) if isinstance(destination, (tuple, list)) else (destination,)
+    if len(sources) != len(targets):
+        raise RuntimeError(f"movedim: got {len(sources)} source dims {sources} and "
+                           f"{len(targets)} destination dims {targets}; expected as many")
+    sources = tuple(check_dim("movedim", d, x.shape) for d in sources)
+    targets = tuple(check_dim("movedim", d, x.shape) for d in targets)
+    if len(set(sources)) != len(sources) or len(set(targets)) != len(targets):
+        raise RuntimeError(f"movedim: repeated dim in source {sources} or destination "
+                           f"{targets}")
+    rest = iter(d for d in range(x.ndim) if d not in sources)
+    placed = dict(zip(targets, sources))
+    return x.permute(*[placed[i] if i in placed else next(rest) for i in range(x.ndim)])
+
+
+def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
+    """transpose under NumPy's name (swapdims is PyTorch's other one)."""
+    return x.transpose(axis0, axis1)
+
+
+def matrix_transpose(x: Tensor) -> Tensor:
+    """The last two dims swapped (Tensor.mT): a batch of matrices transposed."""
+    if x.ndim < 2:
+        raise RuntimeError(f"mT: expects a tensor with at least 2 dims, got shape "
+                           f"{tuple(x.shape)}")
+    return x.transpose(-2, -1)
+
+
+def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Dim `dim` split into `sizes` (one of them may be -1), the inverse of flatten."""
+    axis = check_dim("unflatten", dim, x.shape)
+    sizes = shape_args((sizes,), "unflatten")
+    known = math.prod(s for s in sizes if s != -1)
+    if not sizes or sizes.count(-1) > 1 or (
+            -1 not in sizes and known != x.shape[axis]) or (
+            -1 in sizes and (known == 0 or x.shape[axis] % known)):
+        raise RuntimeError(f"unflatten: sizes {sizes} do not split dim {dim} of size "
+                           f"{x.shape[axis] if x.ndim else 1} (shape {tuple(x.shape)})")
+    return x.reshape(tuple(x.shape[:axis]) + sizes + tuple(x.shape[axis + 1:]))
+
+
+def ravel(x: Tensor) -> Tensor:
+    """The elements as one dim (a view where the memory allows, as reshape(-1))."""
+    return x.reshape(-1)
+
+
+def tile(x: Tensor, dims: Sequence[int]) -> Tensor:
+    """repeat, with fewer counts than dims allowed: the missing leading counts are 1."""
+    reps = shape_args((dims,), "tile")
+    return repeat(x, (1,) * (x.ndim - len(reps)) + reps)
+
+
+def broadcast_to(x: Tensor, size: Sequence[int]) -> Tensor:
+    """expand under NumPy's name: -1 keeps a dim's size."""
+    return x.expand(shape_args((size,), "broadcast_to"))
+
+
+def select(x: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at `index` along `dim`, that dim removed (x[:, index] for dim 1)."""
+    axis = check_dim("select", dim, x.shape)
+    if x.ndim == 0:
+        raise IndexError("select: cannot select from a 0-d tensor")
+    size = x.shape[axis]
+    if not -size <= index < size:
+        raise IndexError(f"select: index {index} is out of range for dim {dim} of size "
+                         f"{size} (shape {tuple(x.shape)})")
+    return x[(slice(None),) * axis + (index,)]

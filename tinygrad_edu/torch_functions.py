@@ -250,11 +250,119 @@ def vstack(tensors: Any) -> Tensor:
     return rows[0].cat(rows[1:], axis=0)
 
 
+def t(input: Tensor) -> Tensor:
+    return input.t()
+
+
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    return input.movedim(source, destination)
+
+
+moveaxis = movedim
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    return input.transpose(axis0, axis1)
+
+
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    return input.transpose(dim0, dim1)
+
+
+def unflatten(input: Tensor, dim: int, sizes: Any) -> Tensor:
+    return input.unflatten(dim, sizes)
+
+
+def ravel(input: Tensor) -> Tensor:
+    return input.reshape(-1)
+
+
+def tile(input: Tensor, dims: Any) -> Tensor:
+    return input.tile(dims)
+
+
+def broadcast_to(input: Tensor, size: Any) -> Tensor:
+    return input.broadcast_to(size)
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    return input.select(dim, index)
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple:
+    """The tensors expanded to their common broadcast shape (views, as torch's)."""
+    try:
+        shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    except ValueError:
+        shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+        raise RuntimeError(f"broadcast_tensors: shapes {shapes} cannot be broadcast "
+                           "together") from None
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def _at_least(rank: int, tensors: tuple) -> Any:
+    """Each tensor with at least `rank` dims (new size-1 dims as NumPy adds them); one
+    tensor back for one argument, a tuple for several or for a sequence."""
+    many = len(tensors) != 1 or isinstance(tensors[0], (tuple, list))
+    items = tensors[0] if len(tensors) == 1 and many else tensors
+    shaped = []
+    for x in items:
+        if x.ndim >= rank:
+            shaped.append(x)
+        elif rank == 1 or x.ndim == 0:
+            shaped.append(x.reshape((1,) * rank))
+        elif rank == 2:  # 1-d: one row
+            shaped.append(x.reshape(1, -1))
+        else:  # rank 3 from 1-d (1, n, 1) or 2-d (m, n, 1), as NumPy
+            shaped.append(x.reshape(1, -1, 1) if x.ndim == 1 else x.unsqueeze(-1))
+    return tuple(shaped) if many else shaped[0]
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    return _at_least(1, tensors)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    return _at_least(2, tensors)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    return _at_least(3, tensors)
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
+    """Coordinate grids from 1-d tensors: with indexing 'ij' (the default, as PyTorch)
+    grid k varies along dim k; with 'xy' the first two dims are swapped (NumPy's)."""
+    items = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)) \
+        else tensors
+    mode = "ij" if indexing is None else indexing
+    if mode not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for x in items:
+        if x.ndim > 1:
+            raise RuntimeError(f"meshgrid: expects 0-d or 1-d tensors, got shape "
+                               f"{tuple(x.shape)}")
+    vectors = [x.reshape(-1) for x in items]
+    if mode == "xy" and len(vectors) >= 2:
+        vectors[0], vectors[1] = vectors[1], vectors[0]
+    shape = tuple(v.shape[0] for v in vectors)
+    grids = []
+    for k, v in enumerate(vectors):
+        along = [1] * len(vectors)
+        along[k] = shape[k]
+        grids.append(v.reshape(tuple(along)).expand(shape))
+    if mode == "xy" and len(grids) >= 2:  # the grids of the swapped pair, swapped back
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
 __all__ = [
     "is_tensor", "numel", "max", "min", "amax", "amin", "argmax", "argmin", "sum", "mean",
     "var", "std", "exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp", "clip",
     "matmul", "mm", "bmm", "softmax", "log_softmax", "flatten", "reshape", "transpose",
     "permute", "squeeze", "unsqueeze", "topk", "sort", "argsort", "gather", "scatter_add",
     "cumsum", "norm", "tril", "triu", "masked_fill", "chunk", "split", "allclose", "equal",
-    "einsum", "logsumexp", "flip", "hstack", "vstack",
+    "einsum", "logsumexp", "flip", "hstack", "vstack", "t", "movedim", "moveaxis",
+    "swapaxes", "swapdims", "unflatten", "ravel", "tile", "broadcast_to", "select",
+    "broadcast_tensors", "atleast_1d", "atleast_2d", "atleast_3d", "meshgrid",
 ]

@@ -4,15 +4,24 @@ from . import functional, init, utils
 from .activations import (
     CELU,
     ELU,
+    GLU,
     SELU,
+    CosineSimilarity,
+    Hardshrink,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
+    LogSigmoid,
     Mish,
+    PairwiseDistance,
     PReLU,
     ReLU6,
+    Softmin,
     Softplus,
+    Softshrink,
     Softsign,
+    Tanhshrink,
+    Threshold,
 )
 from .containers import ModuleDict, ModuleList, ParameterList, Sequential
 from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv2d, MaxPool2d
@@ -64,4 +73,6 @@ __all__ = [
     "HuberLoss", "BCELoss", "KLDivLoss",
     "functional", "init", "utils", "save", "load",
     "register_module_forward_pre_hook", "register_module_forward_hook",
+    "LogSigmoid", "Softmin", "GLU", "Hardshrink", "Softshrink", "Tanhshrink", "Threshold",
+    "PairwiseDistance", "CosineSimilarity",
 ]

@@ -1,6 +1,8 @@
 """More activation modules: ELU, SELU, CELU, Softplus, ReLU6, Hardtanh, PReLU, Mish,
-Softsign, Hardsigmoid, Hardswish; thin Modules around nn.functional with PyTorch's
-arguments and reprs (ReLU, LeakyReLU, GELU, SiLU, ... are in layers.py)."""
+Softsign, Hardsigmoid, Hardswish, LogSigmoid, Softmin, GLU, Hardshrink, Softshrink,
+Tanhshrink, Threshold, and the two distances PairwiseDistance and CosineSimilarity; thin
+Modules around nn.functional with PyTorch's arguments and reprs (ReLU, LeakyReLU, GELU,
+SiLU, ... are in layers.py)."""
 
 from __future__ import annotations
 
@@ -140,3 +142,102 @@ class PReLU(Module):
 
     def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x)) (F.logsigmoid)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.logsigmoid(x)
+
+
+class Softmin(Module):
+    """softmax(-x) along `dim` (F.softmin)."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmin(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class GLU(Module):
+    """a * sigmoid(b) for the two halves a, b of `dim` (F.glu)."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.glu(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Hardshrink(Module):
+    """x where |x| > lambd, else 0 (F.hardshrink)."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardshrink(x, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """x moved lambd toward 0, and 0 within lambd of it (F.softshrink)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softshrink(x, self.lambd)
+
+
+class Tanhshrink(Module):
+    """x - tanh(x) (F.tanhshrink)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.tanhshrink(x)
+
+
+class Threshold(InplaceOption):
+    """x where x > threshold, else value (F.threshold)."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__(inplace)
+        self.threshold, self.value = threshold, value
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.threshold(x, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return self.with_inplace(f"threshold={self.threshold}, value={self.value}")
+
+
+class PairwiseDistance(Module):
+    """The p-norm of x1 - x2 + eps along the last dim (F.pairwise_distance)."""
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class CosineSimilarity(Module):
+    """x1 . x2 / (|x1| |x2|) along `dim` (F.cosine_similarity)."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)

@@ -5,10 +5,10 @@ Tensor operations, so its gradient (and second derivative) follows. Constants
 that only shape the computation (dropout masks, one-hot targets, batch-norm
 running statistics) are plain arrays outside the graph.
 
-This file holds linear, activations, dropout, padding, embedding and
-normalization; convolution and pooling are in functional_conv.py and losses in
-functional_loss.py, both re-exported here so that F.conv2d, F.cross_entropy, ...
-work as in PyTorch.
+This file holds linear, activations, padding, embedding and normalization;
+convolution and pooling are in functional_conv.py, losses in functional_loss.py,
+dropout in functional_extra.py and attention in functional_attention.py, all
+re-exported here so that F.conv2d, F.cross_entropy, ... work as in PyTorch.
 """
 
 from __future__ import annotations
@@ -28,23 +28,36 @@ from ..ops.nn_ops import (
     norm_axes,
     per_channel,
 )
-from ..rng import device_generator, generator
 from ..tensor import Tensor
 from .functional_activations import (
     celu,
     elu,
+    glu,
+    hardshrink,
     hardsigmoid,
     hardswish,
     hardtanh,
+    logsigmoid,
     mish,
     prelu,
     relu6,
     selu,
+    softmin,
     softplus,
+    softshrink,
     softsign,
+    tanhshrink,
+    threshold,
 )
+from .functional_attention import pairwise_distance, scaled_dot_product_attention
 from .functional_conv import avg_pool2d, conv2d, fold, max_pool2d, unfold
-from .functional_extra import adaptive_avg_pool2d, cosine_similarity, dropout2d, normalize
+from .functional_extra import (
+    adaptive_avg_pool2d,
+    cosine_similarity,
+    dropout,
+    dropout2d,
+    normalize,
+)
 from .functional_loss import (
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -66,7 +79,9 @@ __all__ = [
     "nll_loss", "mse_loss", "binary_cross_entropy_with_logits", "l1_loss", "smooth_l1_loss",
     "huber_loss", "binary_cross_entropy", "kl_div", "elu", "selu", "celu", "softplus",
     "hardtanh", "relu6", "hardsigmoid", "hardswish", "mish", "softsign", "prelu",
-    "adaptive_avg_pool2d", "normalize", "cosine_similarity", "dropout2d",
+    "adaptive_avg_pool2d", "normalize", "cosine_similarity", "dropout2d", "logsigmoid",
+    "softmin", "glu", "hardshrink", "softshrink", "tanhshrink", "threshold",
+    "pairwise_distance", "scaled_dot_product_attention",
 ]
 
 
@@ -133,25 +148,6 @@ def log_softmax(x: Tensor, dim: int = -1, *, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along `dim`: finite even for logits of size 1e4; with `dtype`,
     x is cast first."""
     return (x if dtype is None else x.to(dtype)).log_softmax(dim)
-
-
-def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Inverted dropout: zero each element with probability p and scale the rest by
-    1/(1-p), so the expected value is unchanged and eval needs no rescaling."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: probability p must be between 0 and 1, got {p}")
-    if not training or p == 0.0:
-        return x
-    if p == 1.0:
-        return x.zero_() if inplace else x * 0.0
-    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
-    # the CPU's seeded generator, or the stream of x's device (draws stay there)
-    source = generator() if type(x.data) is np.ndarray else device_generator(x.device.type)
-    keep = source.random(x.shape, dtype=np.float32 if dtype == np.float32 else np.float64)
-    mask = (keep >= p).astype(dtype) * dtype.type(1.0 / (1.0 - p))
-    if inplace:
-        return x.update_("dropout_", lambda t: t * _constant(mask))
-    return x * _constant(mask)
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:

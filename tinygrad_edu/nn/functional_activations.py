@@ -1,6 +1,7 @@
 """More activations (re-exported by nn.functional): elu, selu, celu, softplus, relu6,
-hardtanh, prelu, mish, softsign, hardsigmoid, hardswish; composites of Tensor ops, except
-the ELU family, one op (ops/activations.py).
+hardtanh, prelu, mish, softsign, hardsigmoid, hardswish, logsigmoid, softmin, glu,
+hardshrink, softshrink, tanhshrink, threshold; composites of Tensor ops, except the ELU
+family, one op (ops/activations.py).
 
 Piecewise functions pick their piece with `where` on the values, and the piece
 that is not taken is computed on a safe input (0), so exp never overflows in a
@@ -121,3 +122,58 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     elif weight.ndim:
         weight = weight.reshape(())
     return input.where(input.data > 0, input * weight)
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)): no overflow, and exact for large
+    |x| (where log of a sigmoid rounded to 1 would give 0); d/dx = 1 - sigmoid(x)."""
+    return input.minimum(0.0) - (-input.abs()).exp().log1p()
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,  # noqa: A002
+            dtype: Any = None) -> Tensor:
+    """softmax(-x) along `dim`: the smallest entries get the largest weights."""
+    if dim is None:
+        raise TypeError("softmin: give dim (PyTorch's implicit choice of dim is deprecated)")
+    x = input if dtype is None else input.to(dtype)
+    return (-x).softmax(dim)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
+    """The gated linear unit: a * sigmoid(b), a and b the two halves of `dim`."""
+    if input.ndim == 0:
+        raise RuntimeError("glu: does not support 0-d (scalar) tensors")
+    size = input.shape[dim]
+    if size % 2:
+        raise RuntimeError(f"glu: halving dimension must be even, but dimension {dim} of "
+                           f"shape {tuple(input.shape)} is size {size}")
+    first, second = input.chunk(2, dim)
+    return first * second.sigmoid()
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """x where |x| > lambd, else 0. At nan the value is nan and the gradient passes:
+    PyTorch's own gradient there depends on the element's position (0 in its vector
+    loop, passed in the scalar tail), so this takes its scalar formula."""
+    return input.where(~(abs(input.data) <= lambd), 0.0)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """x - lambd above lambd, x + lambd below -lambd, 0 between (gradient 0 on
+    [-lambd, lambd], bounds included; at nan as hardshrink)."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be >= 0, got {lambd}")
+    shifted = input - input.wrap(input.data.clip(-lambd, lambd))
+    return shifted.where(~(abs(input.data) <= lambd), 0.0)
+
+
+def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
+    """x - tanh(x)."""
+    return input - input.tanh()
+
+
+def threshold(input: Tensor, threshold: float, value: float,  # noqa: A002
+              inplace: bool = False) -> Tensor:
+    """x where x > threshold, else `value` (nan stays nan, as PyTorch)."""
+    return _maybe_inplace(input, inplace, "threshold",
+                          lambda t: t.where(~(t.data <= threshold), value))

@@ -1,5 +1,5 @@
-"""adaptive_avg_pool2d, normalize, cosine_similarity and dropout2d (re-exported by
-nn.functional); composites of Tensor ops."""
+"""adaptive_avg_pool2d, normalize, cosine_similarity, dropout and dropout2d
+(re-exported by nn.functional); composites of Tensor ops."""
 
 from __future__ import annotations
 
@@ -85,6 +85,25 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     n1 = x1.norm(2, dim, keepdim=True).clamp(min=eps)
     n2 = x2.norm(2, dim, keepdim=True).clamp(min=eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Inverted dropout: zero each element with probability p and scale the rest by
+    1/(1-p), so the expected value is unchanged and eval needs no rescaling."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability p must be between 0 and 1, got {p}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x.zero_() if inplace else x * 0.0
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
+    # the CPU's seeded generator, or the stream of x's device (draws stay there)
+    source = generator() if type(x.data) is np.ndarray else device_generator(x.device.type)
+    keep = source.random(x.shape, dtype=np.float32 if dtype == np.float32 else np.float64)
+    mask = (keep >= p).astype(dtype) * dtype.type(1.0 / (1.0 - p))
+    if inplace:
+        return x.update_("dropout_", lambda t: t * Tensor.wrap(mask))
+    return x * Tensor.wrap(mask)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,  # noqa: A002

@@ -506,6 +506,26 @@ class Minimum(_Pick):
         return _Pick._pair(pick, lambda x, y: x.minimum(y))
 
 
+class LogAddExp(Function):
+    """d log(e^x + e^y)/dx = sigmoid(x - y), d/dy = sigmoid(y - x) (nan at equal
+    infinities, as PyTorch)."""
+    grads_fit_inputs = True  # each gradient comes through _grad_for: the engine need not check
+
+    def forward(ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):  # NumPy warns at a nan input; nan comes out
+            return array_module(x).logaddexp(x, y)  # NumPy's: no overflow, exact
+
+    def backward(ctx, grad: Any) -> tuple:
+        x, y = ctx.parents
+        with np.errstate(invalid="ignore"):  # inf - inf: nan, the gradient there
+            gap = x - y
+        gx = _grad_for(ctx, 0, grad * gap.sigmoid()) if ctx.needs_input_grad[0] else None
+        gy = _grad_for(ctx, 1, grad * (-gap).sigmoid()) if ctx.needs_input_grad[1] else None
+        return gx, gy
+
+    domain = binary_domain(lambda x, y: x.logaddexp(y), low=-3.0, high=3.0)
+
+
 class Where(Function):
     """where(c, x, y): the gradient flows to x where c is true, to y elsewhere."""
 
